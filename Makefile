@@ -1,0 +1,32 @@
+# The two commands of the README's quick start, and what they stand on.
+# Everything installs into .venv from requirements.lock (the whole pinned tree).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/tender_desk
+
+.PHONY: install demo test lint
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# The embedded demo: an SQLite file, the local Redis as broker, web + worker + beat.
+demo: install
+	$(BIN)/python manage.py migrate --verbosity 0
+	$(BIN)/python manage.py seed_offer --live --skip-if-loaded
+	$(BIN)/python manage.py rundemo
+
+# The whole suite on PostgreSQL (the slow, real-parts tests included).
+test: install
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .

@@ -1,0 +1,50 @@
+"""Shared bits of the operator commands: --as-of, offer and series lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
+
+from exchange import calendars
+from exchange.models import ExchangeOffer, NoteSeries
+
+
+def add_as_of(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        metavar='"YYYY-MM-DD HH:MM"',
+        help="New York time to act as of (default: now). Replays the clock; never the future's.",
+    )
+
+
+def as_of(options: dict[str, object]) -> dt.datetime:
+    raw = options.get("as_of")
+    if not raw:
+        return timezone.now()
+    try:
+        return calendars.parse_ny(str(raw))
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def get_offer(slug: str) -> ExchangeOffer:
+    try:
+        return ExchangeOffer.objects.get(slug=slug)
+    except ExchangeOffer.DoesNotExist:
+        known = ", ".join(ExchangeOffer.objects.values_list("slug", flat=True)) or "none yet"
+        raise CommandError(f"No exchange offer {slug!r}; offers: {known}.") from None
+
+
+def get_series(slug: str, offer_slug: str | None) -> NoteSeries:
+    candidates = NoteSeries.objects.filter(slug=slug).select_related("offer")
+    if offer_slug:
+        candidates = candidates.filter(offer__slug=offer_slug)
+    found = list(candidates[:2])
+    if not found:
+        known = ", ".join(sorted(set(NoteSeries.objects.values_list("slug", flat=True)))) or "none"
+        raise CommandError(f"No note series {slug!r}; series: {known}.")
+    if len(found) > 1:
+        raise CommandError(f"Series {slug!r} exists in several offers; name one with --offer.")
+    return found[0]

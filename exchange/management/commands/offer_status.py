@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from exchange import calendars
+from exchange.management.commands._common import add_as_of, as_of, get_offer
+from exchange.models import OfferState
+from exchange.selectors import expiration_as_of, offer_state_as_of, series_figures
+
+
+class Command(BaseCommand):
+    help = "Print an offer's state, expiration, exchange date and per-series figures."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("offer", help="Offer slug, e.g. level3-2000")
+        add_as_of(parser)
+
+    def handle(self, *args: object, **options: object) -> None:
+        offer = get_offer(str(options["offer"]))
+        moment = as_of(options)
+        state = offer_state_as_of(offer, moment)
+        expiration = expiration_as_of(offer, moment)
+        out = self.stdout
+        out.write(f"{offer.name} ({offer.slug})")
+        out.write(f"As of:          {calendars.format_ny(moment)}")
+        out.write(f"State:          {OfferState(state).label}")
+        if offer.stop_order_in_effect:
+            out.write("Stop order:     THREATENED OR IN EFFECT — nothing may be accepted")
+        out.write(f"Expiration:     {calendars.format_ny(expiration)}")
+        exchange_date = calendars.next_business_day(calendars.ny_date(expiration))
+        out.write(f"Exchange date:  {exchange_date:%A, %B %d, %Y}")
+        if state == OfferState.OPEN:
+            if moment <= expiration:
+                out.write(f"Open:           tenders taken for another {expiration - moment}")
+            else:
+                out.write("Open:           expiration instant passed; the expiration job closes it")
+        out.write("")
+        header = (
+            f"{'Series':<42}{'Tendered':>18}{'Withdrawn':>18}{'Accepted':>18}{'Outstanding':>20}"
+        )
+        out.write(header)
+        out.write("-" * len(header))
+        for row in series_figures(offer, moment):
+            out.write(
+                f"{row.series.name:<42}{row.tendered:>18,.2f}{row.withdrawn:>18,.2f}"
+                f"{row.accepted:>18,.2f}{row.outstanding:>20,.2f}"
+            )
+        out.write("(principal amount; principal amount at maturity for discount notes)")

@@ -1,0 +1,63 @@
+"""One history of every state change: who, when, from, to, why.
+
+Rows are written only by exchange.services.history.record and never changed:
+save() refuses an update and delete() refuses outright, so the audit trail a
+clerk reads is the one that was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class ActorKind(models.TextChoices):
+    CLERK = "clerk", "Clerk"
+    SUPERVISOR = "supervisor", "Supervisor (issuer's decision)"
+    HOLDER = "holder", "Holder"
+    JOB = "job", "Scheduled job"
+
+
+class HistoryImmutableError(Exception):
+    pass
+
+
+class StateChange(models.Model):
+    at = models.DateTimeField(db_index=True)
+    offer = models.ForeignKey(
+        "exchange.ExchangeOffer", on_delete=models.PROTECT, related_name="history", null=True
+    )
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    subject = GenericForeignKey("content_type", "object_id")
+    # Dotted action names (exchange.tender.withdrawn) so the audit CSV can be filtered.
+    action = models.CharField(max_length=80, db_index=True)
+    from_state = models.CharField(max_length=40, blank=True)
+    to_state = models.CharField(max_length=40, blank=True)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True
+    )
+    actor_label = models.CharField(max_length=150)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"])]
+        verbose_name = "history entry"
+        verbose_name_plural = "history"
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_state or '—'} → {self.to_state or '—'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise HistoryImmutableError("History entries are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise HistoryImmutableError("History entries are never deleted.")

@@ -1,0 +1,527 @@
+"""Letters of transmittal (tenders), their defects, guaranteed deliveries, withdrawals,
+and what becomes of tendered notes: new notes delivered or originals returned."""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+_REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTVWXYZ23456789"  # no 0/O, 1/I/L, U: read aloud safely
+
+
+def new_reference(prefix: str) -> str:
+    """An unguessable reference a holder can read over the telephone: LT-7K3Q-9X2M."""
+    body = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{body[:4]}-{body[4:]}"
+
+
+class Channel(models.TextChoices):
+    PAPER_LETTER = "paper_letter", "Letter of transmittal with certificates"
+    BOOK_ENTRY = "book_entry", "DTC book-entry (ATOP, Agent's Message)"
+    GUARANTEED_DELIVERY = "guaranteed_delivery", "Guaranteed delivery"
+
+
+class SignerCapacity(models.TextChoices):
+    REGISTERED_HOLDER = "registered_holder", "Registered holder"
+    DTC_PARTICIPANT = "dtc_participant", "DTC participant (on the security position listing)"
+    ATTORNEY_IN_FACT = "attorney_in_fact", "Attorney-in-fact"
+    TRUSTEE = "trustee", "Trustee"
+    EXECUTOR = "executor", "Executor or administrator"
+    GUARDIAN = "guardian", "Guardian"
+    CORPORATE_OFFICER = "corporate_officer", "Officer of a corporation"
+    OTHER_FIDUCIARY = "other_fiduciary", "Other fiduciary or representative"
+
+
+class MedallionProgram(models.TextChoices):
+    STAMP = "STAMP", "Securities Transfer Agents Medallion Program (STAMP)"
+    SEMP = "SEMP", "Stock Exchanges Medallion Program (SEMP)"
+    MSP = "MSP", "New York Stock Exchange Medallion Signature Program (MSP)"
+
+
+class TenderState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    PENDING_DELIVERY = "pending_delivery", "Pending delivery (guaranteed delivery)"
+    IN_REVIEW = "in_review", "In review"
+    DEFICIENT = "deficient", "Deficient"
+    VALID = "valid", "Valid"
+    ACCEPTED = "accepted", "Accepted"
+    EXCHANGED = "exchanged", "Exchanged"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    REJECTED = "rejected", "Rejected"
+    RETURNED = "returned", "Returned"
+
+
+# Tendered notes in these states are still in the agent's hands and subject to the offer.
+TENDER_OPEN_STATES = [
+    TenderState.RECEIVED,
+    TenderState.PENDING_DELIVERY,
+    TenderState.IN_REVIEW,
+    TenderState.DEFICIENT,
+    TenderState.VALID,
+]
+
+
+def _no_open_deficiency(tender: Tender) -> bool:
+    return not tender.deficiencies.filter(status=DeficiencyStatus.OPEN).exists()
+
+
+class Tender(ConcurrentTransitionMixin, models.Model):
+    """A letter of transmittal for one series (the prospectus has one letter per series)."""
+
+    reference = models.CharField(max_length=16, unique=True, editable=False)
+    offer = models.ForeignKey(
+        "exchange.ExchangeOffer", on_delete=models.PROTECT, related_name="tenders"
+    )
+    series = models.ForeignKey(
+        "exchange.NoteSeries", on_delete=models.PROTECT, related_name="tenders"
+    )
+    holder = models.ForeignKey(
+        "holders.Holder",
+        on_delete=models.PROTECT,
+        related_name="tenders",
+        help_text="The tendering party: the registered holder or the DTC participant.",
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    channel = models.CharField(max_length=24, choices=Channel.choices)
+    state = FSMField(
+        default=TenderState.RECEIVED, choices=TenderState.choices, protected=True, db_index=True
+    )
+    received_at = models.DateTimeField(
+        db_index=True, help_text="Server time the complete submission was committed."
+    )
+    amount = models.DecimalField(
+        max_digits=17,
+        decimal_places=2,
+        help_text="Principal amount (principal amount at maturity for discount notes) tendered.",
+    )
+    withdrawn_amount = models.DecimalField(max_digits=17, decimal_places=2, default=Decimal("0"))
+
+    # Box 1: description of the notes tendered.
+    registered_names = models.TextField(
+        help_text="Name(s) in which the original notes are registered."
+    )
+    book_entry_confirmation = models.CharField(max_length=40, blank=True)
+    dtc_participant_number = models.CharField(max_length=10, blank=True)
+    agents_message = models.BooleanField(
+        default=False,
+        help_text="DTC's Agent's Message: the participant agrees to be bound by the letter.",
+    )
+    beneficial_owner = models.CharField(max_length=200, blank=True)
+
+    # Special issuance and delivery instructions.
+    special_issuance_name = models.CharField(max_length=200, blank=True)
+    special_issuance_address = models.TextField(blank=True)
+    special_delivery_name = models.CharField(max_length=200, blank=True)
+    special_delivery_address = models.TextField(blank=True)
+
+    # Signature.
+    signer_name = models.CharField(max_length=200, blank=True)
+    signer_capacity = models.CharField(max_length=24, choices=SignerCapacity.choices, blank=True)
+    signed = models.BooleanField(default=False)
+    medallion_guarantor = models.ForeignKey(
+        "holders.Holder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="guaranteed_tenders",
+        limit_choices_to={"kind": "eligible_guarantor"},
+    )
+    medallion_program = models.CharField(max_length=8, choices=MedallionProgram.choices, blank=True)
+
+    # Representations of the transferor.
+    rep_full_authority = models.BooleanField(
+        default=False, help_text="Full power to tender; good title free of liens."
+    )
+    rep_not_affiliate = models.BooleanField(default=False)
+    rep_not_broker_dealer_from_issuer = models.BooleanField(default=False)
+    rep_ordinary_course = models.BooleanField(default=False)
+    rep_no_distribution = models.BooleanField(default=False)
+    rep_affiliate_will_comply = models.BooleanField(
+        default=False, help_text="Alternatively: an affiliate that will comply with registration."
+    )
+    is_broker_dealer = models.BooleanField(default=False)
+    broker_dealer_prospectus_acknowledged = models.BooleanField(default=False)
+    prospectus_copies_requested = models.PositiveSmallIntegerField(default=0)
+
+    # Substitute Form W-9. Only the last four digits of the TIN are kept: the desk
+    # needs to know a TIN was certified, not to hold a store of full TINs.
+    w9_tin_last4 = models.CharField(max_length=4, blank=True)
+    w9_certified = models.BooleanField(default=False)
+    w9_exempt_payee = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        indexes = [
+            models.Index(fields=["offer", "state"]),
+            models.Index(fields=["holder", "series"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="tender_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_amount__gte=0) & Q(withdrawn_amount__lte=models.F("amount")),
+                name="tender_withdrawn_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.reference:
+            self.reference = new_reference("LT")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def live_amount(self) -> Decimal:
+        """What is still tendered: the amount less effective partial withdrawals."""
+        return self.amount - self.withdrawn_amount
+
+    @property
+    def has_special_instructions(self) -> bool:
+        return bool(
+            self.special_issuance_name
+            or self.special_issuance_address
+            or self.special_delivery_name
+            or self.special_delivery_address
+        )
+
+    @property
+    def requires_medallion_guarantee(self) -> bool:
+        """No guarantee when the registered holder signs and everything goes back to it."""
+        return (
+            self.signer_capacity != SignerCapacity.REGISTERED_HOLDER
+            or self.has_special_instructions
+        ) and self.channel != Channel.BOOK_ENTRY
+
+    @property
+    def backup_withholding_applies(self) -> bool:
+        return not (self.w9_certified or self.w9_exempt_payee)
+
+    @property
+    def representations_complete(self) -> bool:
+        ordinary = (
+            self.rep_not_affiliate
+            and self.rep_not_broker_dealer_from_issuer
+            and self.rep_ordinary_course
+            and self.rep_no_distribution
+        )
+        return self.rep_full_authority and (ordinary or self.rep_affiliate_will_comply)
+
+    # --- transitions: state only --------------------------------------------------
+    @transition(field=state, source=TenderState.RECEIVED, target=TenderState.IN_REVIEW)
+    def start_review(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[TenderState.RECEIVED, TenderState.IN_REVIEW, TenderState.VALID],
+        target=TenderState.DEFICIENT,
+    )
+    def find_deficient(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[TenderState.RECEIVED, TenderState.IN_REVIEW, TenderState.DEFICIENT],
+        target=TenderState.VALID,
+        conditions=[_no_open_deficiency],
+    )
+    def validate(self) -> None:
+        pass
+
+    @transition(field=state, source=TenderState.PENDING_DELIVERY, target=TenderState.RECEIVED)
+    def deliver_notes(self) -> None:
+        pass
+
+    @transition(field=state, source=TENDER_OPEN_STATES, target=TenderState.WITHDRAWN)
+    def withdraw(self) -> None:
+        pass
+
+    @transition(field=state, source=TENDER_OPEN_STATES, target=TenderState.REJECTED)
+    def reject(self) -> None:
+        pass
+
+    @transition(field=state, source=TenderState.VALID, target=TenderState.ACCEPTED)
+    def accept(self) -> None:
+        pass
+
+    @transition(field=state, source=TenderState.ACCEPTED, target=TenderState.EXCHANGED)
+    def exchange(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=[TenderState.WITHDRAWN, TenderState.REJECTED],
+        target=TenderState.RETURNED,
+    )
+    def return_notes(self) -> None:
+        pass
+
+
+class TenderedCertificate(models.Model):
+    """A certificate delivered with a letter of transmittal (paper tenders)."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="certificates")
+    holding = models.ForeignKey("holders.Holding", on_delete=models.PROTECT, related_name="+")
+    certificate_number = models.CharField(max_length=40)
+    amount = models.DecimalField(max_digits=17, decimal_places=2)
+    withdrawn = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="tendered_certificate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.certificate_number
+
+
+class DeficiencyKind(models.TextChoices):
+    SIGNATURE = "signature", "Signature missing or not as registered"
+    MEDALLION_GUARANTEE = "medallion_guarantee", "Medallion signature guarantee required"
+    DENOMINATION = "denomination", "Amount not in an authorized denomination"
+    CERTIFICATES = "certificates", "Certificates do not match the holding"
+    BOOK_ENTRY_CONFIRMATION = "book_entry_confirmation", "Book-entry confirmation missing"
+    REPRESENTATIONS = "representations", "Representations incomplete"
+    BROKER_DEALER_ACKNOWLEDGMENT = "broker_dealer_ack", "Broker-dealer acknowledgment missing"
+    W9 = "w9", "Substitute Form W-9 incomplete"
+    LATE_RECEIPT = "late_receipt", "Received after the expiration instant"
+    OTHER = "other", "Other irregularity"
+
+
+class DeficiencyStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CURED = "cured", "Cured by the holder"
+    WAIVED = "waived", "Waived by the issuer"
+
+
+class Deficiency(models.Model):
+    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="deficiencies")
+    kind = models.CharField(max_length=32, choices=DeficiencyKind.choices)
+    note = models.TextField(help_text="What is wrong and what the holder must do to cure it.")
+    status = models.CharField(
+        max_length=8, choices=DeficiencyStatus.choices, default=DeficiencyStatus.OPEN
+    )
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    opened_by_label = models.CharField(max_length=150)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_by_label = models.CharField(max_length=150, blank=True)
+    waiver_authorized_by = models.CharField(
+        max_length=200, blank=True, help_text="The issuer's officer who authorised the waiver."
+    )
+    resolution_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["opened_at", "id"]
+        verbose_name_plural = "deficiencies"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status="waived") | ~Q(waiver_authorized_by=""),
+                name="waiver_names_who_authorised_it",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+
+class GuaranteedDeliveryState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    FULFILLED = "fulfilled", "Fulfilled"
+    LAPSED = "lapsed", "Lapsed"
+
+
+class GuaranteedDelivery(ConcurrentTransitionMixin, models.Model):
+    """A notice of guaranteed delivery from an eligible guarantor institution."""
+
+    reference = models.CharField(max_length=16, unique=True, editable=False)
+    tender = models.OneToOneField(
+        Tender, on_delete=models.PROTECT, related_name="guaranteed_delivery"
+    )
+    guarantor = models.ForeignKey(
+        "holders.Holder",
+        on_delete=models.PROTECT,
+        related_name="guaranteed_deliveries",
+        limit_choices_to={"kind": "eligible_guarantor"},
+    )
+    tendering_holder_name = models.CharField(max_length=200)
+    tendering_holder_address = models.TextField()
+    registered_names = models.TextField()
+    certificate_numbers = models.TextField(blank=True, help_text="If possible.")
+    executed_on = models.DateField(help_text="The guarantor's date of execution of the notice.")
+    received_at = models.DateTimeField()
+    deadline_at = models.DateTimeField(
+        db_index=True,
+        help_text="End of the third NYSE trading day after the date of execution.",
+    )
+    state = FSMField(
+        default=GuaranteedDeliveryState.RECEIVED,
+        choices=GuaranteedDeliveryState.choices,
+        protected=True,
+        db_index=True,
+    )
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+    lapsed_at = models.DateTimeField(null=True, blank=True)
+    lapse_waived_by = models.CharField(
+        max_length=200, blank=True, help_text="The issuer's officer who waived a late delivery."
+    )
+
+    class Meta:
+        ordering = ["deadline_at", "id"]
+        verbose_name_plural = "guaranteed deliveries"
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.reference:
+            self.reference = new_reference("GD")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @transition(
+        field=state,
+        source=GuaranteedDeliveryState.RECEIVED,
+        target=GuaranteedDeliveryState.FULFILLED,
+    )
+    def fulfil(self) -> None:
+        pass
+
+    @transition(
+        field=state, source=GuaranteedDeliveryState.RECEIVED, target=GuaranteedDeliveryState.LAPSED
+    )
+    def lapse(self) -> None:
+        pass
+
+
+class WithdrawalState(models.TextChoices):
+    RECEIVED = "received", "Received"
+    EFFECTIVE = "effective", "Effective"
+    REJECTED = "rejected", "Rejected"
+
+
+class WithdrawalNotice(ConcurrentTransitionMixin, models.Model):
+    """A notice of withdrawal, with the six elements the prospectus requires."""
+
+    reference = models.CharField(max_length=16, unique=True, editable=False)
+    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="withdrawals")
+    received_at = models.DateTimeField(db_index=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # (1) the person named in the letter as having tendered
+    tendering_person_name = models.CharField(max_length=200)
+    # (2) the certificate numbers (blank for book-entry tenders)
+    certificate_numbers = models.TextField(blank=True)
+    # (3) the principal amount, in an authorized denomination
+    amount = models.DecimalField(max_digits=17, decimal_places=2)
+    # (4) a statement that the holder withdraws its election
+    states_withdrawal = models.BooleanField(default=False)
+    # (5) the registered holder
+    registered_holder_name = models.CharField(max_length=200)
+    # (6) signed as the letter was, with guarantees, or evidence of succession
+    signed_as_letter = models.BooleanField(default=False)
+    succession_evidence = models.TextField(blank=True)
+    state = FSMField(
+        default=WithdrawalState.RECEIVED, choices=WithdrawalState.choices, protected=True
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="withdrawal_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.reference:
+            self.reference = new_reference("WD")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @transition(field=state, source=WithdrawalState.RECEIVED, target=WithdrawalState.EFFECTIVE)
+    def make_effective(self) -> None:
+        pass
+
+    @transition(field=state, source=WithdrawalState.RECEIVED, target=WithdrawalState.REJECTED)
+    def reject(self) -> None:
+        pass
+
+
+class NewNoteDelivery(models.Model):
+    """New notes owed for an accepted tender: exactly one per tender."""
+
+    tender = models.OneToOneField(
+        Tender, on_delete=models.PROTECT, related_name="new_note_delivery"
+    )
+    series = models.ForeignKey("exchange.NoteSeries", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=17, decimal_places=2)
+    recipient_name = models.CharField(max_length=200)
+    delivery_instructions = models.TextField(blank=True)
+    by_book_entry = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "new note deliveries"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="delivery_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} new {self.series} for {self.tender}"
+
+
+class ReturnReason(models.TextChoices):
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    REJECTED = "rejected", "Rejected"
+    NOT_ACCEPTED = "not_accepted", "Not accepted on the exchange date"
+    TERMINATED = "terminated", "Offer terminated"
+
+
+class NoteReturn(models.Model):
+    """Original notes going back to the tendering holder (or credited back at DTC)."""
+
+    tender = models.ForeignKey(Tender, on_delete=models.PROTECT, related_name="returns")
+    # A partial withdrawal returns its part; every other return is the tender's whole
+    # remainder, so at most one such row per tender (the constraint below).
+    withdrawal = models.OneToOneField(
+        WithdrawalNotice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="note_return",
+    )
+    reason = models.CharField(max_length=16, choices=ReturnReason.choices)
+    amount = models.DecimalField(max_digits=17, decimal_places=2)
+    by_book_entry = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField()
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="return_amount_positive"),
+            models.UniqueConstraint(
+                fields=["tender"],
+                condition=Q(withdrawal__isnull=True),
+                name="one_final_return_per_tender",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} returned ({self.get_reason_display()}) for {self.tender}"

@@ -1,0 +1,104 @@
+"""What every service shares: who acts, the errors a person can act on, the history row."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from exchange.models import ActorKind, ExchangeOffer, StateChange
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a clerk or supervisor (a user), a holder (a user), or a named job."""
+
+    kind: ActorKind
+    label: str
+    user: AbstractBaseUser | None = None
+
+    @classmethod
+    def for_user(cls, user: AbstractBaseUser, kind: ActorKind) -> Actor:
+        return cls(kind=kind, label=user.get_username(), user=user)
+
+    @classmethod
+    def job(cls, name: str) -> Actor:
+        return cls(kind=ActorKind.JOB, label=name)
+
+
+class DeskError(Exception):
+    """A refusal with a message a clerk or a holder can act on.
+
+    `field` names the form field it belongs to, when there is one.
+    Nothing is written when a service raises it.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def require_aware(now: dt.datetime) -> dt.datetime:
+    if now.tzinfo is None:
+        raise ValueError("`now` must be timezone-aware (the server's clock, in UTC)")
+    return now
+
+
+def history_row(
+    subject: models.Model,
+    *,
+    action: str,
+    from_state: str,
+    to_state: str,
+    actor: Actor,
+    now: dt.datetime,
+    reason: str = "",
+    offer: ExchangeOffer | int | None = None,
+) -> StateChange:
+    """An unsaved history row; `record` saves one, bulk services bulk_create many."""
+    offer_id = offer.pk if isinstance(offer, ExchangeOffer) else offer
+    return StateChange(
+        at=now,
+        offer_id=offer_id,
+        content_type=ContentType.objects.get_for_model(type(subject)),
+        object_id=subject.pk,
+        action=action,
+        from_state=str(from_state or ""),
+        to_state=str(to_state or ""),
+        actor_kind=actor.kind,
+        actor_user=actor.user if actor.user is not None and actor.user.pk else None,
+        actor_label=actor.label,
+        reason=reason,
+    )
+
+
+def record(subject: models.Model, **kwargs: Any) -> StateChange:
+    row = history_row(subject, **kwargs)
+    row.save()
+    return row
+
+
+def is_whole_multiple(amount: Decimal, denomination: Decimal) -> bool:
+    return amount > 0 and amount % denomination == 0
+
+
+def check_denomination(amount: Decimal, denomination: Decimal, label: str, field: str) -> None:
+    if amount <= 0:
+        raise DeskError(f"The {label} must be more than zero.", field=field)
+    if not is_whole_multiple(amount, denomination):
+        raise DeskError(
+            f"The {label} must be in authorized denominations: ${denomination:,.0f} and "
+            f"integral multiples of ${denomination:,.0f} (you gave ${amount:,.2f}).",
+            field=field,
+        )
+
+
+def save_fields(instance: models.Model, fields: Sequence[str] | Iterable[str]) -> None:
+    instance.save(update_fields=list(fields))

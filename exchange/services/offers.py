@@ -1,0 +1,426 @@
+"""The issuer's decisions on the offer: commence, extend, amend, waive, stop order,
+terminate, accept; and the clock's: expire, complete."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django_fsm import can_proceed
+
+from exchange import calendars
+from exchange.models import (
+    ExchangeOffer,
+    OfferEvent,
+    OfferEventKind,
+    OfferState,
+    ReturnReason,
+    Tender,
+    TenderState,
+)
+from exchange.models.tenders import TENDER_OPEN_STATES
+from exchange.services.base import Actor, DeskError, record, require_aware
+
+ANNOUNCEMENT_TIME = dt.time(9, 0)  # Rule 14e-1(d): by 9:00 a.m. New York time
+
+
+def _lock(offer_id: int) -> ExchangeOffer:
+    return ExchangeOffer.objects.select_for_update().get(pk=offer_id)
+
+
+def earliest_permitted_expiration(
+    offer: ExchangeOffer, mailed_on: dt.date | None = None
+) -> dt.datetime:
+    """The offer stays open through the end of the 30th day after notice is mailed and
+    through the end of its 20th business day (the mailing day counts as the first if it
+    is a business day; a business day runs to midnight, Rule 14d-1(g)(3)).
+    """
+    mailed = mailed_on or offer.notice_mailed_on
+    if mailed is None:
+        raise DeskError("Record the day notice of the offer was mailed first.")
+    by_days = calendars.end_of_ny_day(mailed + dt.timedelta(days=offer.minimum_open_days))
+    by_business_days = calendars.end_of_ny_day(
+        calendars.nth_business_day_from_including(mailed, offer.minimum_open_business_days)
+    )
+    return max(by_days, by_business_days)
+
+
+def _check_minimum_open(offer: ExchangeOffer, expiration: dt.datetime, mailed_on: dt.date) -> None:
+    earliest = earliest_permitted_expiration(offer, mailed_on)
+    if expiration < earliest:
+        raise DeskError(
+            f"The offer must stay open at least {offer.minimum_open_days} days after notice "
+            f"is mailed and {offer.minimum_open_business_days} business days: it may not "
+            f"expire before {calendars.format_ny(earliest)} "
+            f"(asked for {calendars.format_ny(expiration)}).",
+            field="expiration_at",
+        )
+
+
+def _event(
+    offer: ExchangeOffer,
+    kind: OfferEventKind,
+    actor: Actor,
+    now: dt.datetime,
+    description: str,
+    **extra: object,
+) -> OfferEvent:
+    return OfferEvent.objects.create(
+        offer=offer,
+        kind=kind,
+        occurred_at=now,
+        recorded_by=actor.user if actor.user is not None else None,
+        actor_label=actor.label,
+        description=description,
+        **extra,
+    )
+
+
+@transaction.atomic
+def commence_offer(
+    offer_id: int, *, actor: Actor, now: dt.datetime, mailed_on: dt.date | None = None
+) -> ExchangeOffer:
+    require_aware(now)
+    offer = _lock(offer_id)
+    if offer.state == OfferState.OPEN:
+        return offer
+    if not can_proceed(offer.commence):
+        raise DeskError(
+            f"Only a draft offer can commence; this one is {offer.get_state_display()}."
+        )
+    if not offer.series.exists():
+        raise DeskError("Add the note series before commencing the offer.")
+    mailed = mailed_on or calendars.ny_date(now)
+    _check_minimum_open(offer, offer.expiration_at, mailed)
+    offer.commence()
+    offer.notice_mailed_on = mailed
+    offer.commenced_at = now
+    offer.save(update_fields=["state", "notice_mailed_on", "commenced_at"])
+    _event(offer, OfferEventKind.COMMENCED, actor, now, f"Notice mailed {mailed:%Y-%m-%d}.")
+    record(
+        offer,
+        action="exchange.offer.commenced",
+        from_state=OfferState.DRAFT,
+        to_state=offer.state,
+        actor=actor,
+        now=now,
+        reason=f"Notice mailed {mailed:%Y-%m-%d}; expires {calendars.format_ny(offer.expiration_at)}.",
+        offer=offer,
+    )
+    return offer
+
+
+def _require_open_before_expiration(offer: ExchangeOffer, now: dt.datetime, what: str) -> None:
+    if offer.state != OfferState.OPEN:
+        raise DeskError(
+            f"The offer is {offer.get_state_display().lower()}; it can no longer be {what}."
+        )
+    if now >= offer.expiration_at:
+        raise DeskError(
+            f"The offer expired at {calendars.format_ny(offer.expiration_at)}; the issuer's notice "
+            f"must reach the agent before the expiration instant to be {what}."
+        )
+
+
+def tendered_to_date(offer: ExchangeOffer) -> dict[str, object]:
+    """Approximate amount tendered so far per series, for announcements."""
+    from django.db.models import F, Sum
+
+    rows = (
+        Tender.objects.filter(offer=offer, state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED])
+        .values("series__name")
+        .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
+        .order_by("series__name")
+    )
+    return {row["series__name"]: row["total"] for row in rows}
+
+
+@transaction.atomic
+def extend_offer(
+    offer_id: int, *, new_expiration: dt.datetime, actor: Actor, now: dt.datetime, reason: str = ""
+) -> OfferEvent:
+    """Extend by the issuer's written notice; every tendered note stays tendered."""
+    require_aware(now)
+    require_aware(new_expiration)
+    offer = _lock(offer_id)
+    _require_open_before_expiration(offer, now, "extended")
+    previous = offer.expiration_at
+    if new_expiration <= previous:
+        raise DeskError(
+            f"An extension must move the expiration later than the current "
+            f"{calendars.format_ny(previous)} (asked for {calendars.format_ny(new_expiration)}).",
+            field="new_expiration",
+        )
+    assert offer.notice_mailed_on is not None  # open offers were commenced with it
+    _check_minimum_open(offer, new_expiration, offer.notice_mailed_on)
+    offer.extend()
+    offer.expiration_at = new_expiration
+    offer.save(update_fields=["state", "expiration_at"])
+    due = calendars.ny_instant(
+        calendars.next_business_day(calendars.ny_date(previous)), ANNOUNCEMENT_TIME
+    )
+    totals = "; ".join(f"{name}: ${total:,.0f}" for name, total in tendered_to_date(offer).items())
+    event = _event(
+        offer,
+        OfferEventKind.EXTENDED,
+        actor,
+        now,
+        f"Extended from {calendars.format_ny(previous)} to {calendars.format_ny(new_expiration)}. "
+        f"Tendered to date: {totals or 'none'}. {reason}".strip(),
+        previous_expiration_at=previous,
+        new_expiration_at=new_expiration,
+        announcement_due_at=due,
+    )
+    record(
+        offer,
+        action="exchange.offer.extended",
+        from_state=OfferState.OPEN,
+        to_state=OfferState.OPEN,
+        actor=actor,
+        now=now,
+        reason=f"Expiration {calendars.format_ny(previous)} → {calendars.format_ny(new_expiration)}. {reason}".strip(),
+        offer=offer,
+    )
+    return event
+
+
+def five_business_day_expiration(offer: ExchangeOffer, notice_day: dt.date) -> dt.datetime | None:
+    """If the offer would expire before the fifth business day from, and including, the
+    day notice of a material change is first given, the expiration that day at the
+    offer's usual time; otherwise None."""
+    fifth = calendars.nth_business_day_from_including(notice_day, 5)
+    if offer.expiration_date >= fifth:
+        return None
+    usual_time = calendars.ny_localtime(offer.expiration_at).time()
+    return calendars.ny_instant(fifth, usual_time)
+
+
+@transaction.atomic
+def amend_offer(
+    offer_id: int,
+    *,
+    description: str,
+    material: bool,
+    actor: Actor,
+    now: dt.datetime,
+    waiver_of_condition: bool = False,
+) -> OfferEvent:
+    """Record an amendment or a waiver of a condition; a material one (and every waiver of a
+    material condition) keeps the offer open to the fifth business day from its notice."""
+    require_aware(now)
+    if not description.strip():
+        raise DeskError(
+            "Describe the amendment or waiver as the issuer's notice states it.",
+            field="description",
+        )
+    offer = _lock(offer_id)
+    _require_open_before_expiration(offer, now, "amended")
+    previous = offer.expiration_at
+    extended_to = five_business_day_expiration(offer, calendars.ny_date(now)) if material else None
+    offer.amend()
+    fields = ["state"]
+    if extended_to is not None:
+        offer.expiration_at = extended_to
+        fields.append("expiration_at")
+    offer.save(update_fields=fields)
+    if waiver_of_condition:
+        kind = OfferEventKind.CONDITION_WAIVED
+    elif material:
+        kind = OfferEventKind.MATERIAL_AMENDMENT
+    else:
+        kind = OfferEventKind.AMENDED
+    consequence = (
+        f" Expiration extended to {calendars.format_ny(extended_to)} (fifth business day from "
+        f"notice)."
+        if extended_to
+        else ""
+    )
+    event = _event(
+        offer,
+        kind,
+        actor,
+        now,
+        description.strip() + consequence,
+        previous_expiration_at=previous,
+        new_expiration_at=offer.expiration_at,
+    )
+    record(
+        offer,
+        action=f"exchange.offer.{kind}",
+        from_state=OfferState.OPEN,
+        to_state=OfferState.OPEN,
+        actor=actor,
+        now=now,
+        reason=description.strip() + consequence,
+        offer=offer,
+    )
+    return event
+
+
+@transaction.atomic
+def set_stop_order(
+    offer_id: int, *, in_effect: bool, actor: Actor, now: dt.datetime, reason: str
+) -> ExchangeOffer:
+    require_aware(now)
+    offer = _lock(offer_id)
+    if offer.stop_order_in_effect == in_effect:
+        return offer
+    if offer.state in (OfferState.COMPLETED, OfferState.TERMINATED):
+        raise DeskError("The offer is closed; a stop order no longer changes anything.")
+    offer.stop_order_in_effect = in_effect
+    offer.save(update_fields=["stop_order_in_effect"])
+    kind = OfferEventKind.STOP_ORDER_ON if in_effect else OfferEventKind.STOP_ORDER_OFF
+    _event(offer, kind, actor, now, reason or kind.label)
+    record(
+        offer,
+        action=f"exchange.offer.{kind}",
+        from_state=offer.state,
+        to_state=offer.state,
+        actor=actor,
+        now=now,
+        reason=reason,
+        offer=offer,
+    )
+    return offer
+
+
+@transaction.atomic
+def expire_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> ExchangeOffer:
+    """Close to new tenders and withdrawals, at or after the expiration instant, never before."""
+    require_aware(now)
+    offer = _lock(offer_id)
+    if offer.state != OfferState.OPEN:
+        return offer  # already expired (or beyond): nothing to do, quietly
+    if now < offer.expiration_at:
+        raise DeskError(
+            f"The offer does not expire until {calendars.format_ny(offer.expiration_at)}."
+        )
+    offer.expire()
+    offer.expired_at = now
+    offer.save(update_fields=["state", "expired_at"])
+    record(
+        offer,
+        action="exchange.offer.expired",
+        from_state=OfferState.OPEN,
+        to_state=offer.state,
+        actor=actor,
+        now=now,
+        reason=f"Expiration instant {calendars.format_ny(offer.expiration_at)} passed.",
+        offer=offer,
+    )
+    return offer
+
+
+@transaction.atomic
+def accept_offer(
+    offer_id: int, *, actor: Actor, now: dt.datetime, reason: str = ""
+) -> ExchangeOffer:
+    """Record the issuer's written notice of acceptance, on or after the exchange date."""
+    require_aware(now)
+    offer = _lock(offer_id)
+    if offer.state in (OfferState.ACCEPTED, OfferState.COMPLETED):
+        return offer
+    if offer.stop_order_in_effect:
+        raise DeskError(
+            "A stop order is threatened or in effect: no original notes may be accepted and no "
+            "new notes issued until it is lifted."
+        )
+    if offer.state != OfferState.EXPIRED:
+        raise DeskError(
+            f"Acceptance comes after expiration; the offer is {offer.get_state_display().lower()}."
+        )
+    if calendars.ny_date(now) < offer.exchange_date:
+        raise DeskError(
+            f"The exchange date is {offer.exchange_date:%A, %B %d, %Y}; acceptance cannot be "
+            f"given before it."
+        )
+    offer.accept()
+    offer.accepted_at = now
+    offer.save(update_fields=["state", "accepted_at"])
+    _event(
+        offer,
+        OfferEventKind.ACCEPTANCE_NOTICE,
+        actor,
+        now,
+        reason or "Written notice of acceptance.",
+    )
+    record(
+        offer,
+        action="exchange.offer.accepted",
+        from_state=OfferState.EXPIRED,
+        to_state=offer.state,
+        actor=actor,
+        now=now,
+        reason=reason,
+        offer=offer,
+    )
+    return offer
+
+
+@transaction.atomic
+def complete_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> ExchangeOffer:
+    require_aware(now)
+    offer = _lock(offer_id)
+    if offer.state == OfferState.COMPLETED:
+        return offer
+    if offer.state != OfferState.ACCEPTED:
+        raise DeskError("Only an accepted offer can complete.")
+    undecided = Tender.objects.filter(offer=offer, state__in=[*TENDER_OPEN_STATES]).count()
+    if undecided:
+        raise DeskError(f"{undecided} tender(s) are neither accepted nor rejected yet.")
+    offer.complete()
+    offer.completed_at = now
+    offer.save(update_fields=["state", "completed_at"])
+    record(
+        offer,
+        action="exchange.offer.completed",
+        from_state=OfferState.ACCEPTED,
+        to_state=offer.state,
+        actor=actor,
+        now=now,
+        offer=offer,
+    )
+    return offer
+
+
+@transaction.atomic
+def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: str) -> ExchangeOffer:
+    """Terminate: nothing is accepted; every tendered note is recorded for return."""
+    from exchange.services.tenders import reject_locked_tender
+
+    require_aware(now)
+    if not reason.strip():
+        raise DeskError("Give the issuer's reason for terminating the offer.", field="reason")
+    offer = _lock(offer_id)
+    if offer.state == OfferState.TERMINATED:
+        return offer
+    if not can_proceed(offer.terminate):
+        raise DeskError(
+            f"An offer that is {offer.get_state_display().lower()} can no longer be terminated."
+        )
+    previous_state = offer.state
+    offer.terminate()
+    offer.terminated_at = now
+    offer.save(update_fields=["state", "terminated_at"])
+    _event(offer, OfferEventKind.TERMINATED, actor, now, reason)
+    record(
+        offer,
+        action="exchange.offer.terminated",
+        from_state=previous_state,
+        to_state=offer.state,
+        actor=actor,
+        now=now,
+        reason=reason,
+        offer=offer,
+    )
+    for tender in Tender.objects.select_for_update().filter(
+        offer=offer, state__in=TENDER_OPEN_STATES
+    ):
+        reject_locked_tender(
+            tender,
+            actor=actor,
+            now=now,
+            reason=f"Offer terminated: {reason}",
+            return_reason=ReturnReason.TERMINATED,
+        )
+    return offer

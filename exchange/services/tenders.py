@@ -1,0 +1,599 @@
+"""Letters of transmittal: receipt, review, deficiencies, rejection, acceptance, returns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django_fsm import can_proceed
+
+from exchange import calendars
+from exchange.models import (
+    Channel,
+    Deficiency,
+    DeficiencyKind,
+    DeficiencyStatus,
+    ExchangeOffer,
+    NewNoteDelivery,
+    NoteReturn,
+    NoteSeries,
+    OfferState,
+    ReturnReason,
+    Tender,
+    TenderedCertificate,
+    TenderState,
+)
+from exchange.models.tenders import TENDER_OPEN_STATES
+from exchange.services.base import Actor, DeskError, check_denomination, record, require_aware
+from holders.models import Holder, HolderKind, Holding, HoldingForm
+
+# Fields of the letter a holder (or a clerk keying a paper letter) fills in. Everything
+# else on a Tender (state, receipt time, owner, amounts withdrawn) the desk decides.
+LETTER_FIELDS = frozenset(
+    {
+        "registered_names",
+        "book_entry_confirmation",
+        "dtc_participant_number",
+        "agents_message",
+        "beneficial_owner",
+        "special_issuance_name",
+        "special_issuance_address",
+        "special_delivery_name",
+        "special_delivery_address",
+        "signer_name",
+        "signer_capacity",
+        "signed",
+        "medallion_guarantor",
+        "medallion_program",
+        "rep_full_authority",
+        "rep_not_affiliate",
+        "rep_not_broker_dealer_from_issuer",
+        "rep_ordinary_course",
+        "rep_no_distribution",
+        "rep_affiliate_will_comply",
+        "is_broker_dealer",
+        "broker_dealer_prospectus_acknowledged",
+        "prospectus_copies_requested",
+        "w9_tin_last4",
+        "w9_certified",
+        "w9_exempt_payee",
+    }
+)
+
+
+@dataclass(frozen=True)
+class CertificateTendered:
+    certificate_number: str
+    amount: Decimal
+
+
+@dataclass
+class LetterOfTransmittal:
+    """What arrives: the letter's boxes, and the notes (certificates) or DTC confirmation."""
+
+    amount: Decimal
+    channel: Channel
+    certificates: Sequence[CertificateTendered] = ()
+    letter: dict[str, object] = field(default_factory=dict)
+
+
+def _open_tendered(holder: Holder, series: NoteSeries) -> Decimal:
+    total = Tender.objects.filter(
+        holder=holder, series=series, state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED]
+    ).aggregate(total=Sum(F("amount") - F("withdrawn_amount")))["total"]
+    return total or Decimal("0")
+
+
+def available_to_tender(holder: Holder, series: NoteSeries, on: dt.date) -> Decimal:
+    """What the holder holds of the series on `on`, less what it has tendered and not withdrawn."""
+    held = Holding.objects.of_record_on(on).filter(holder=holder, series=series).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal("0")
+    return held - _open_tendered(holder, series)
+
+
+def _check_offer_takes_tenders(offer: ExchangeOffer, now: dt.datetime) -> None:
+    if offer.state == OfferState.DRAFT or offer.commenced_at is None or now < offer.commenced_at:
+        raise DeskError("The exchange offer has not commenced; tenders cannot be received yet.")
+    if offer.state != OfferState.OPEN or now > offer.expiration_at:
+        raise DeskError(
+            f"The exchange offer expired at {calendars.format_ny(offer.expiration_at)}; "
+            f"tenders must be received on or before the expiration instant."
+            if offer.state in (OfferState.OPEN, OfferState.EXPIRED)
+            else f"The exchange offer is {offer.get_state_display().lower()}; it takes no tenders."
+        )
+
+
+def _match_certificates(
+    holder: Holder, series: NoteSeries, on: dt.date, certificates: Sequence[CertificateTendered]
+) -> list[tuple[Holding, Decimal]]:
+    if not certificates:
+        raise DeskError(
+            "List the certificate numbers of the original notes delivered with the letter.",
+            field="certificates",
+        )
+    seen: set[str] = set()
+    matched: list[tuple[Holding, Decimal]] = []
+    holdings = {
+        h.certificate_number: h
+        for h in Holding.objects.of_record_on(on).filter(
+            holder=holder, series=series, form=HoldingForm.CERTIFICATE
+        )
+    }
+    already = {
+        number: total
+        for number, total in TenderedCertificate.objects.filter(
+            tender__holder=holder,
+            tender__series=series,
+            tender__state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED],
+            withdrawn=False,
+        )
+        .values_list("certificate_number")
+        .annotate(total=Sum("amount"))
+    }
+    for cert in certificates:
+        number = cert.certificate_number.strip().upper()
+        if number in seen:
+            raise DeskError(f"Certificate {number} is listed twice.", field="certificates")
+        seen.add(number)
+        holding = holdings.get(number)
+        if holding is None:
+            raise DeskError(
+                f"Certificate {number} is not registered to {holder.name} for the {series.name}.",
+                field="certificates",
+            )
+        check_denomination(
+            cert.amount, series.denomination, f"amount of certificate {number}", "certificates"
+        )
+        free = holding.amount - already.get(number, Decimal("0"))
+        if cert.amount > free:
+            raise DeskError(
+                f"Certificate {number} is for ${holding.amount:,.2f}; ${free:,.2f} of it is not "
+                f"already tendered, less than the ${cert.amount:,.2f} given.",
+                field="certificates",
+            )
+        matched.append((holding, cert.amount))
+    return matched
+
+
+@transaction.atomic
+def receive_tender(
+    *,
+    offer_id: int,
+    series_id: int,
+    holder_id: int,
+    submission: LetterOfTransmittal,
+    actor: Actor,
+    now: dt.datetime,
+    initial_state: TenderState = TenderState.RECEIVED,
+) -> Tender:
+    """Record a tender received at `now` (the server's clock when the submission commits).
+
+    Refuses, writing nothing: an offer not open or past its expiration instant, an amount
+    not in authorized denominations or above what the holder has free to tender, notes
+    that are not the holder's, a book-entry tender without DTC's confirmation.
+    """
+    require_aware(now)
+    unknown = set(submission.letter) - LETTER_FIELDS
+    if unknown:
+        raise DeskError(f"Unexpected fields on the letter: {', '.join(sorted(unknown))}.")
+    offer = ExchangeOffer.objects.get(pk=offer_id)
+    _check_offer_takes_tenders(offer, now)
+    try:
+        series = NoteSeries.objects.get(pk=series_id, offer=offer)
+    except NoteSeries.DoesNotExist:
+        raise DeskError("That series is not part of this exchange offer.", field="series") from None
+    # Lock the holder: concurrent tenders of one holder are serialised, so two letters
+    # racing each other cannot together tender more than the holding.
+    holder = Holder.objects.select_for_update().get(pk=holder_id)
+    if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
+        raise DeskError(
+            "An eligible guarantor institution guarantees tenders; it does not tender notes."
+        )
+    check_denomination(submission.amount, series.denomination, series.amount_label, "amount")
+    today = calendars.ny_date(now)
+    free = available_to_tender(holder, series, today)
+    if submission.amount > free:
+        raise DeskError(
+            f"{holder.name} can tender at most ${free:,.2f} {series.amount_label} of the "
+            f"{series.name} (held, less what is already tendered); ${submission.amount:,.2f} "
+            f"was given.",
+            field="amount",
+        )
+    matched: list[tuple[Holding, Decimal]] = []
+    if submission.channel == Channel.PAPER_LETTER:
+        matched = _match_certificates(holder, series, today, submission.certificates)
+        total = sum((amount for _, amount in matched), Decimal("0"))
+        if total != submission.amount:
+            raise DeskError(
+                f"The certificates listed come to ${total:,.2f}, not the ${submission.amount:,.2f} "
+                f"tendered.",
+                field="certificates",
+            )
+    elif submission.channel == Channel.BOOK_ENTRY:
+        if holder.kind != HolderKind.DTC_PARTICIPANT:
+            raise DeskError("Book-entry tenders come from a DTC participant.", field="channel")
+        if not str(submission.letter.get("book_entry_confirmation", "")).strip():
+            raise DeskError(
+                "A book-entry tender is received only with DTC's book-entry confirmation.",
+                field="book_entry_confirmation",
+            )
+    elif initial_state != TenderState.PENDING_DELIVERY:
+        raise DeskError(
+            "Guaranteed-delivery tenders are made through a notice of guaranteed delivery."
+        )
+
+    tender = Tender(
+        offer=offer,
+        series=series,
+        holder=holder,
+        submitted_by=actor.user if actor.user is not None else None,
+        channel=submission.channel,
+        state=initial_state,
+        received_at=now,
+        amount=submission.amount,
+        **submission.letter,  # type: ignore[arg-type]
+    )
+    if submission.channel == Channel.BOOK_ENTRY and not tender.dtc_participant_number:
+        tender.dtc_participant_number = holder.dtc_participant_number
+    tender.save()
+    TenderedCertificate.objects.bulk_create(
+        TenderedCertificate(
+            tender=tender,
+            holding=holding,
+            certificate_number=holding.certificate_number,
+            amount=amount,
+        )
+        for holding, amount in matched
+    )
+    record(
+        tender,
+        action="exchange.tender.received",
+        from_state="",
+        to_state=tender.state,
+        actor=actor,
+        now=now,
+        reason=f"{tender.get_channel_display()}: ${tender.amount:,.2f} {series.amount_label} of the {series.name}.",
+        offer=offer,
+    )
+    return tender
+
+
+def _lock_tender(tender_id: int) -> Tender:
+    return Tender.objects.select_for_update().select_related("offer", "series").get(pk=tender_id)
+
+
+def _transition(
+    tender: Tender, method_name: str, *, actor: Actor, now: dt.datetime, reason: str, action: str
+) -> None:
+    method = getattr(tender, method_name)
+    if not can_proceed(method, check_conditions=False):
+        raise DeskError(
+            f"Tender {tender.reference} is {tender.get_state_display().lower()}; it cannot be "
+            f"{action.rsplit('.', 1)[-1].replace('_', ' ')} now."
+        )
+    from_state = tender.state
+    method()
+    tender.save(update_fields=["state"])
+    record(
+        tender,
+        action=action,
+        from_state=from_state,
+        to_state=tender.state,
+        actor=actor,
+        now=now,
+        reason=reason,
+        offer=tender.offer_id,
+    )
+
+
+@transaction.atomic
+def start_review(tender_id: int, *, actor: Actor, now: dt.datetime) -> Tender:
+    require_aware(now)
+    tender = _lock_tender(tender_id)
+    if tender.state != TenderState.RECEIVED:
+        return tender
+    _transition(
+        tender,
+        "start_review",
+        actor=actor,
+        now=now,
+        reason="",
+        action="exchange.tender.review_started",
+    )
+    return tender
+
+
+@transaction.atomic
+def record_deficiencies(
+    tender_id: int, *, defects: Sequence[tuple[DeficiencyKind, str]], actor: Actor, now: dt.datetime
+) -> list[Deficiency]:
+    """A clerk lists the defects found; the tender becomes deficient until each is cured or waived."""
+    require_aware(now)
+    if not defects:
+        raise DeskError("Tick at least one defect, with a note telling the holder how to cure it.")
+    for kind, note in defects:
+        if not note.strip():
+            raise DeskError(f"Say what the holder must do to cure “{DeficiencyKind(kind).label}”.")
+    tender = _lock_tender(tender_id)
+    if tender.state not in (
+        TenderState.RECEIVED,
+        TenderState.IN_REVIEW,
+        TenderState.VALID,
+        TenderState.DEFICIENT,
+    ):
+        raise DeskError(
+            f"Tender {tender.reference} is {tender.get_state_display().lower()}; defects are no longer recorded on it."
+        )
+    created = Deficiency.objects.bulk_create(
+        Deficiency(
+            tender=tender,
+            kind=kind,
+            note=note.strip(),
+            opened_at=now,
+            opened_by=actor.user if actor.user is not None else None,
+            opened_by_label=actor.label,
+        )
+        for kind, note in defects
+    )
+    summary = "; ".join(DeficiencyKind(kind).label for kind, _ in defects)
+    if tender.state != TenderState.DEFICIENT:
+        _transition(
+            tender,
+            "find_deficient",
+            actor=actor,
+            now=now,
+            reason=summary,
+            action="exchange.tender.deficient",
+        )
+    else:
+        record(
+            tender,
+            action="exchange.tender.deficiency_added",
+            from_state=tender.state,
+            to_state=tender.state,
+            actor=actor,
+            now=now,
+            reason=summary,
+            offer=tender.offer_id,
+        )
+    return created
+
+
+def _maybe_validate(tender: Tender, *, actor: Actor, now: dt.datetime) -> None:
+    if (
+        tender.state == TenderState.DEFICIENT
+        and not tender.deficiencies.filter(status=DeficiencyStatus.OPEN).exists()
+    ):
+        _transition(
+            tender,
+            "validate",
+            actor=actor,
+            now=now,
+            reason="Every deficiency cured or waived.",
+            action="exchange.tender.valid",
+        )
+
+
+@transaction.atomic
+def cure_deficiency(
+    deficiency_id: int, *, actor: Actor, now: dt.datetime, note: str = ""
+) -> Deficiency:
+    """The holder cures a defect; only before the expiration instant."""
+    require_aware(now)
+    deficiency = Deficiency.objects.select_for_update().get(pk=deficiency_id)
+    tender = _lock_tender(deficiency.tender_id)
+    if deficiency.status == DeficiencyStatus.CURED:
+        return deficiency
+    if deficiency.status != DeficiencyStatus.OPEN:
+        raise DeskError("That deficiency was already waived by the issuer.")
+    if now >= tender.offer.expiration_at:
+        raise DeskError(
+            f"Defects must be cured before the offer expires ({calendars.format_ny(tender.offer.expiration_at)}); "
+            f"only the issuer can now waive it."
+        )
+    deficiency.status = DeficiencyStatus.CURED
+    deficiency.resolved_at = now
+    deficiency.resolved_by = actor.user if actor.user is not None else None
+    deficiency.resolved_by_label = actor.label
+    deficiency.resolution_note = note
+    deficiency.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "resolved_by",
+            "resolved_by_label",
+            "resolution_note",
+        ]
+    )
+    record(
+        deficiency,
+        action="exchange.deficiency.cured",
+        from_state=DeficiencyStatus.OPEN,
+        to_state=DeficiencyStatus.CURED,
+        actor=actor,
+        now=now,
+        reason=note,
+        offer=tender.offer_id,
+    )
+    _maybe_validate(tender, actor=actor, now=now)
+    return deficiency
+
+
+@transaction.atomic
+def waive_deficiency(
+    deficiency_id: int, *, authorized_by: str, actor: Actor, now: dt.datetime, note: str = ""
+) -> Deficiency:
+    """The issuer waives a defect for this holder only (a supervisor records who authorised it)."""
+    require_aware(now)
+    if not authorized_by.strip():
+        raise DeskError(
+            "Name the issuer's officer who authorised the waiver.", field="authorized_by"
+        )
+    deficiency = Deficiency.objects.select_for_update().get(pk=deficiency_id)
+    tender = _lock_tender(deficiency.tender_id)
+    if deficiency.status == DeficiencyStatus.WAIVED:
+        return deficiency
+    if deficiency.status != DeficiencyStatus.OPEN:
+        raise DeskError("That deficiency was already cured.")
+    if tender.state not in TENDER_OPEN_STATES:
+        raise DeskError(
+            f"Tender {tender.reference} is {tender.get_state_display().lower()}; nothing to waive."
+        )
+    deficiency.status = DeficiencyStatus.WAIVED
+    deficiency.resolved_at = now
+    deficiency.resolved_by = actor.user if actor.user is not None else None
+    deficiency.resolved_by_label = actor.label
+    deficiency.waiver_authorized_by = authorized_by.strip()
+    deficiency.resolution_note = note
+    deficiency.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "resolved_by",
+            "resolved_by_label",
+            "waiver_authorized_by",
+            "resolution_note",
+        ]
+    )
+    record(
+        deficiency,
+        action="exchange.deficiency.waived",
+        from_state=DeficiencyStatus.OPEN,
+        to_state=DeficiencyStatus.WAIVED,
+        actor=actor,
+        now=now,
+        reason=f"Authorised by {authorized_by.strip()}. {note}".strip(),
+        offer=tender.offer_id,
+    )
+    _maybe_validate(tender, actor=actor, now=now)
+    return deficiency
+
+
+@transaction.atomic
+def validate_tender(tender_id: int, *, actor: Actor, now: dt.datetime) -> Tender:
+    """The clerk finds the letter in proper form: valid, if no deficiency is open."""
+    require_aware(now)
+    tender = _lock_tender(tender_id)
+    if tender.state == TenderState.VALID:
+        return tender
+    open_defects = list(tender.deficiencies.filter(status=DeficiencyStatus.OPEN))
+    if open_defects:
+        raise DeskError(
+            "A tender is valid only when no deficiency is open; open: "
+            + "; ".join(d.get_kind_display() for d in open_defects)
+            + "."
+        )
+    _transition(
+        tender,
+        "validate",
+        actor=actor,
+        now=now,
+        reason="In proper form.",
+        action="exchange.tender.valid",
+    )
+    return tender
+
+
+def reject_locked_tender(
+    tender: Tender, *, actor: Actor, now: dt.datetime, reason: str, return_reason: ReturnReason
+) -> None:
+    """Reject a tender already locked by the caller, recording the return of what the agent holds."""
+    was_pending = tender.state == TenderState.PENDING_DELIVERY
+    _transition(
+        tender, "reject", actor=actor, now=now, reason=reason, action="exchange.tender.rejected"
+    )
+    # A guaranteed delivery not yet fulfilled delivered no notes: there is nothing to return.
+    if not was_pending and tender.live_amount > 0:
+        NoteReturn.objects.create(
+            tender=tender,
+            reason=return_reason,
+            amount=tender.live_amount,
+            by_book_entry=tender.channel == Channel.BOOK_ENTRY,
+            recorded_at=now,
+        )
+
+
+@transaction.atomic
+def reject_tender(tender_id: int, *, actor: Actor, now: dt.datetime, reason: str) -> Tender:
+    """The issuer rejects a tender (not in proper form, late, unlawful, lapsed guarantee)."""
+    require_aware(now)
+    if not reason.strip():
+        raise DeskError(
+            "Give the reason for rejecting the tender; the holder will be told it.", field="reason"
+        )
+    tender = _lock_tender(tender_id)
+    if tender.state == TenderState.REJECTED:
+        return tender
+    reject_locked_tender(
+        tender, actor=actor, now=now, reason=reason.strip(), return_reason=ReturnReason.REJECTED
+    )
+    return tender
+
+
+@transaction.atomic
+def accept_tender(tender_id: int, *, actor: Actor, now: dt.datetime) -> Tender:
+    """Accept a valid tender of an accepted offer and record the new notes it is owed."""
+    require_aware(now)
+    tender = _lock_tender(tender_id)
+    if tender.state in (TenderState.ACCEPTED, TenderState.EXCHANGED):
+        return tender
+    if tender.offer.state != OfferState.ACCEPTED:
+        raise DeskError("The issuer's notice of acceptance has not been recorded for this offer.")
+    if tender.offer.stop_order_in_effect:
+        raise DeskError("A stop order is threatened or in effect: nothing may be accepted.")
+    _transition(
+        tender,
+        "accept",
+        actor=actor,
+        now=now,
+        reason="Validly tendered and not withdrawn.",
+        action="exchange.tender.accepted",
+    )
+    NewNoteDelivery.objects.create(
+        tender=tender,
+        series=tender.series,
+        amount=tender.live_amount,
+        recipient_name=tender.special_issuance_name or tender.registered_names,
+        delivery_instructions=tender.special_delivery_address or tender.special_issuance_address,
+        by_book_entry=tender.channel == Channel.BOOK_ENTRY,
+        recorded_at=now,
+    )
+    return tender
+
+
+@transaction.atomic
+def complete_return(note_return_id: int, *, actor: Actor, now: dt.datetime) -> NoteReturn:
+    """The notes went back (mailed or credited at DTC); a withdrawn or rejected tender is then returned."""
+    require_aware(now)
+    note_return = NoteReturn.objects.select_for_update().get(pk=note_return_id)
+    if note_return.returned_at is not None:
+        return note_return
+    tender = _lock_tender(note_return.tender_id)
+    note_return.returned_at = now
+    note_return.save(update_fields=["returned_at"])
+    record(
+        note_return,
+        action="exchange.note_return.sent",
+        from_state="pending",
+        to_state="returned",
+        actor=actor,
+        now=now,
+        reason=f"${note_return.amount:,.2f} {note_return.get_reason_display().lower()}",
+        offer=tender.offer_id,
+    )
+    pending = tender.returns.filter(returned_at__isnull=True).exists()
+    if tender.state in (TenderState.WITHDRAWN, TenderState.REJECTED) and not pending:
+        _transition(
+            tender,
+            "return_notes",
+            actor=actor,
+            now=now,
+            reason="Original notes returned.",
+            action="exchange.tender.returned",
+        )
+    return note_return

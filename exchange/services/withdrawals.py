@@ -1,0 +1,241 @@
+"""Notices of withdrawal: received strictly before the expiration instant, then made
+effective (the notes are returned) or rejected (an element missing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django_fsm import can_proceed
+
+from exchange import calendars
+from exchange.models import (
+    Channel,
+    NoteReturn,
+    ReturnReason,
+    Tender,
+    TenderState,
+    WithdrawalNotice,
+    WithdrawalState,
+)
+from exchange.models.tenders import TENDER_OPEN_STATES
+from exchange.services.base import Actor, DeskError, check_denomination, record, require_aware
+
+
+@dataclass(frozen=True)
+class NoticeOfWithdrawal:
+    tendering_person_name: str
+    certificate_numbers: str
+    amount: Decimal
+    states_withdrawal: bool
+    registered_holder_name: str
+    signed_as_letter: bool
+    succession_evidence: str = ""
+
+
+def _split_numbers(text: str) -> list[str]:
+    return [part.strip().upper() for part in text.replace("\n", ",").split(",") if part.strip()]
+
+
+def missing_elements(notice: WithdrawalNotice, tender: Tender) -> list[str]:
+    """Which of the prospectus's six required elements the notice lacks."""
+    missing: list[str] = []
+    if not notice.tendering_person_name.strip():
+        missing.append("(1) the person named in the letter of transmittal as having tendered")
+    if tender.channel == Channel.PAPER_LETTER and not _split_numbers(notice.certificate_numbers):
+        missing.append("(2) the certificate numbers of the notes withdrawn")
+    if notice.amount <= 0 or notice.amount % tender.series.denomination:
+        missing.append("(3) the principal amount, in an authorized denomination")
+    if not notice.states_withdrawal:
+        missing.append("(4) a statement that the holder withdraws its election to exchange")
+    if not notice.registered_holder_name.strip():
+        missing.append("(5) the name of the registered holder")
+    if not (notice.signed_as_letter or notice.succession_evidence.strip()):
+        missing.append(
+            "(6) a signature as on the letter of transmittal, or evidence of succession to "
+            "beneficial ownership"
+        )
+    return missing
+
+
+@transaction.atomic
+def receive_withdrawal(
+    tender_id: int,
+    *,
+    notice: NoticeOfWithdrawal,
+    actor: Actor,
+    now: dt.datetime,
+    process: bool = True,
+) -> WithdrawalNotice:
+    """Record a notice of withdrawal received at `now`; refused at or after the expiration instant.
+
+    With `process`, the notice is then made effective or rejected at once (the portal's
+    case: the holder is signed in, so the signature element is the holder's own).
+    """
+    require_aware(now)
+    tender = Tender.objects.select_for_update().select_related("offer", "series").get(pk=tender_id)
+    offer = tender.offer
+    if now >= offer.expiration_at or not offer.accepts_withdrawals_at(now):
+        raise DeskError(
+            f"Withdrawal rights ended at {calendars.format_ny(offer.expiration_at)}: notes may be "
+            f"withdrawn only before the expiration instant."
+            if now >= offer.expiration_at
+            else f"The offer is {offer.get_state_display().lower()}; nothing can be withdrawn."
+        )
+    if tender.state not in TENDER_OPEN_STATES:
+        raise DeskError(
+            f"Tender {tender.reference} is {tender.get_state_display().lower()}; there is nothing to withdraw."
+        )
+    check_denomination(notice.amount, tender.series.denomination, "amount withdrawn", "amount")
+    if notice.amount > tender.live_amount:
+        raise DeskError(
+            f"Only ${tender.live_amount:,.2f} of tender {tender.reference} is still tendered; "
+            f"${notice.amount:,.2f} cannot be withdrawn.",
+            field="amount",
+        )
+    withdrawal = WithdrawalNotice.objects.create(
+        tender=tender,
+        received_at=now,
+        submitted_by=actor.user if actor.user is not None else None,
+        tendering_person_name=notice.tendering_person_name.strip(),
+        certificate_numbers=notice.certificate_numbers.strip(),
+        amount=notice.amount,
+        states_withdrawal=notice.states_withdrawal,
+        registered_holder_name=notice.registered_holder_name.strip(),
+        signed_as_letter=notice.signed_as_letter,
+        succession_evidence=notice.succession_evidence.strip(),
+    )
+    record(
+        withdrawal,
+        action="exchange.withdrawal.received",
+        from_state="",
+        to_state=withdrawal.state,
+        actor=actor,
+        now=now,
+        reason=f"${notice.amount:,.2f} of {tender.reference}",
+        offer=offer,
+    )
+    if process:
+        _decide(withdrawal, tender, actor=actor, now=now)
+    return withdrawal
+
+
+@transaction.atomic
+def process_withdrawal(withdrawal_id: int, *, actor: Actor, now: dt.datetime) -> WithdrawalNotice:
+    """A clerk decides a notice received on paper; timeliness is judged by its receipt time."""
+    require_aware(now)
+    withdrawal = WithdrawalNotice.objects.select_for_update().get(pk=withdrawal_id)
+    if withdrawal.state != WithdrawalState.RECEIVED:
+        return withdrawal
+    tender = (
+        Tender.objects.select_for_update()
+        .select_related("offer", "series")
+        .get(pk=withdrawal.tender_id)
+    )
+    _decide(withdrawal, tender, actor=actor, now=now)
+    return withdrawal
+
+
+def _reject(
+    withdrawal: WithdrawalNotice, reason: str, *, actor: Actor, now: dt.datetime, offer_id: int
+) -> None:
+    withdrawal.reject()
+    withdrawal.decided_at = now
+    withdrawal.rejection_reason = reason
+    withdrawal.save(update_fields=["state", "decided_at", "rejection_reason"])
+    record(
+        withdrawal,
+        action="exchange.withdrawal.rejected",
+        from_state=WithdrawalState.RECEIVED,
+        to_state=withdrawal.state,
+        actor=actor,
+        now=now,
+        reason=reason,
+        offer=offer_id,
+    )
+
+
+def _decide(
+    withdrawal: WithdrawalNotice, tender: Tender, *, actor: Actor, now: dt.datetime
+) -> None:
+    if withdrawal.received_at >= tender.offer.expiration_at:
+        _reject(
+            withdrawal,
+            f"Received at or after the expiration instant, {calendars.format_ny(tender.offer.expiration_at)}.",
+            actor=actor,
+            now=now,
+            offer_id=tender.offer_id,
+        )
+        return
+    missing = missing_elements(withdrawal, tender)
+    if tender.state not in TENDER_OPEN_STATES:
+        missing.append(f"a tender still open (it is {tender.get_state_display().lower()})")
+    elif withdrawal.amount > tender.live_amount:
+        missing.append(f"an amount within the ${tender.live_amount:,.2f} still tendered")
+    certificates = []
+    if tender.channel == Channel.PAPER_LETTER and not missing:
+        wanted = set(_split_numbers(withdrawal.certificate_numbers))
+        certificates = list(
+            tender.certificates.filter(withdrawn=False, certificate_number__in=wanted)
+        )
+        unknown = wanted - {c.certificate_number for c in certificates}
+        if unknown:
+            missing.append(
+                f"certificates tendered with this letter (not: {', '.join(sorted(unknown))})"
+            )
+    if missing:
+        _reject(
+            withdrawal,
+            "The notice lacks: " + "; ".join(missing) + ".",
+            actor=actor,
+            now=now,
+            offer_id=tender.offer_id,
+        )
+        return
+    withdrawal.make_effective()
+    withdrawal.decided_at = now
+    withdrawal.save(update_fields=["state", "decided_at"])
+    record(
+        withdrawal,
+        action="exchange.withdrawal.effective",
+        from_state=WithdrawalState.RECEIVED,
+        to_state=withdrawal.state,
+        actor=actor,
+        now=now,
+        offer=tender.offer_id,
+    )
+    for certificate in certificates:
+        certificate.withdrawn = True
+    if certificates:
+        type(certificates[0]).objects.bulk_update(certificates, ["withdrawn"])
+    tender.withdrawn_amount += withdrawal.amount
+    fields = ["withdrawn_amount"]
+    previous = tender.state
+    fully = tender.live_amount == 0
+    if fully:
+        if not can_proceed(tender.withdraw):
+            raise DeskError(f"Tender {tender.reference} cannot be withdrawn from {previous}.")
+        tender.withdraw()
+        fields.append("state")
+    tender.save(update_fields=fields)
+    record(
+        tender,
+        action="exchange.tender.withdrawn" if fully else "exchange.tender.partly_withdrawn",
+        from_state=previous,
+        to_state=tender.state,
+        actor=actor,
+        now=now,
+        reason=f"Notice {withdrawal.reference}: ${withdrawal.amount:,.2f} withdrawn; ${tender.live_amount:,.2f} remains tendered.",
+        offer=tender.offer_id,
+    )
+    if previous != TenderState.PENDING_DELIVERY:
+        NoteReturn.objects.create(
+            tender=tender,
+            withdrawal=withdrawal,
+            reason=ReturnReason.WITHDRAWN,
+            amount=withdrawal.amount,
+            by_book_entry=tender.channel == Channel.BOOK_ENTRY,
+            recorded_at=now,
+        )

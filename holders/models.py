@@ -1,0 +1,140 @@
+"""Holders of original notes, their nominees and guarantors, and what they hold."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q, QuerySet
+
+
+class HolderKind(models.TextChoices):
+    REGISTERED_HOLDER = "registered_holder", "Registered holder"
+    DTC_PARTICIPANT = "dtc_participant", "Nominee / DTC participant"
+    ELIGIBLE_GUARANTOR = "eligible_guarantor", "Eligible guarantor institution"
+
+
+class TinStatus(models.TextChoices):
+    CERTIFIED = "certified", "TIN certified (Substitute Form W-9)"
+    NOT_CERTIFIED = "not_certified", "Not certified: backup withholding applies"
+    EXEMPT = "exempt", "Exempt payee"
+
+
+class Holder(models.Model):
+    kind = models.CharField(max_length=24, choices=HolderKind.choices)
+    name = models.CharField(max_length=200)
+    address = models.TextField()
+    email = models.EmailField(blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="holder",
+        help_text="The portal login acting for this holder.",
+    )
+    dtc_participant_number = models.CharField(max_length=10, blank=True)
+    medallion_program = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[("STAMP", "STAMP"), ("SEMP", "SEMP"), ("MSP", "NYSE MSP")],
+        help_text="Eligible guarantor institutions: the medallion program they belong to.",
+    )
+    is_broker_dealer = models.BooleanField(default=False)
+    is_affiliate = models.BooleanField(
+        default=False, help_text="An affiliate of the issuer (Rule 405)."
+    )
+    tin_status = models.CharField(
+        max_length=16, choices=TinStatus.choices, default=TinStatus.NOT_CERTIFIED
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="dtc_participant") | ~Q(dtc_participant_number=""),
+                name="dtc_participant_has_number",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="eligible_guarantor") | ~Q(medallion_program=""),
+                name="guarantor_has_medallion_program",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HoldingForm(models.TextChoices):
+    CERTIFICATE = "certificate", "Registered certificate"
+    DTC_POSITION = "dtc_position", "DTC participant position"
+
+
+class HoldingQuerySet(models.QuerySet["Holding"]):
+    def of_record_on(self, day: dt.date) -> QuerySet[Holding]:
+        """Holdings in force on `day`: effective_from <= day < effective_until."""
+        return self.filter(effective_from__lte=day).filter(
+            Q(effective_until__isnull=True) | Q(effective_until__gt=day)
+        )
+
+
+class Holding(models.Model):
+    """What a holder has of a series, effective-dated so holders of record on any date are known.
+
+    A certificate or a DTC position is one row; a transfer ends the row (effective_until)
+    and starts another, never editing history.
+    """
+
+    holder = models.ForeignKey(Holder, on_delete=models.PROTECT, related_name="holdings")
+    series = models.ForeignKey(
+        "exchange.NoteSeries", on_delete=models.PROTECT, related_name="holdings"
+    )
+    form = models.CharField(max_length=16, choices=HoldingForm.choices)
+    certificate_number = models.CharField(max_length=40, blank=True)
+    amount = models.DecimalField(
+        max_digits=17,
+        decimal_places=2,
+        help_text="Principal amount (principal amount at maturity for discount notes).",
+    )
+    beneficial_owner = models.CharField(
+        max_length=200, blank=True, help_text="DTC positions: the beneficial owner it is held for."
+    )
+    effective_from = models.DateField()
+    effective_until = models.DateField(null=True, blank=True, help_text="Exclusive.")
+
+    objects = HoldingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["series", "holder", "certificate_number"]
+        indexes = [models.Index(fields=["series", "effective_from"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="holding_amount_positive"),
+            models.CheckConstraint(
+                condition=~Q(form="certificate") | ~Q(certificate_number=""),
+                name="certificate_holding_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_until__isnull=True)
+                | Q(effective_until__gt=models.F("effective_from")),
+                name="holding_period_not_empty",
+            ),
+            models.UniqueConstraint(
+                fields=["series", "certificate_number"],
+                condition=Q(form="certificate") & Q(effective_until__isnull=True),
+                name="one_current_holding_per_certificate",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = self.certificate_number or f"DTC {self.holder.dtc_participant_number}"
+        return f"{self.holder} — {self.series}: {what} {self.amount:,}"
+
+    def is_of_record_on(self, day: dt.date) -> bool:
+        return self.effective_from <= day and (
+            self.effective_until is None or day < self.effective_until
+        )
+
+
+ZERO = Decimal("0")

@@ -1,0 +1,38 @@
+"""Test set-up: PostgreSQL always (the desk's locking and constraints are Postgres's), and
+the seed-shaped offer built by factories with the `now` each test chooses."""
+
+from __future__ import annotations
+
+import os
+
+# Tests run on PostgreSQL unless the caller names another database on purpose.
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tender_desk")
+
+import datetime as dt
+
+import pytest
+
+from tests.factories import SeedOffer, build_seed_offer, ny
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine and not os.environ.get("ALLOW_NON_POSTGRES_TESTS"):
+        raise pytest.UsageError(
+            f"Tests run on PostgreSQL; DATABASE_URL points at {engine}. "
+            "Unset it or set it to a postgres:// URL."
+        )
+
+
+@pytest.fixture
+def seed(db: None) -> SeedOffer:
+    """The Level 3 offer as of 2000 with its cast, commenced June 9, 2000."""
+    return build_seed_offer()
+
+
+@pytest.fixture
+def during_offer() -> dt.datetime:
+    """An instant when the seed offer is open: Monday, June 26, 2000, 10:00 New York."""
+    return ny(2000, 6, 26, 10, 0)
