@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connection, models
 
 from exchange.models import ActorKind, ExchangeOffer, StateChange
 
@@ -43,6 +43,26 @@ class DeskError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+def lock_offer_shared(offer_id: int) -> ExchangeOffer:
+    """Read the offer under a shared row lock (PostgreSQL FOR SHARE).
+
+    Tenders and withdrawals take it so that a termination, extension or expiration,
+    which lock the offer FOR UPDATE, cannot commit between a submission's check that
+    the offer is open and its own commit; submissions do not block one another.
+    """
+    if connection.vendor == "postgresql":
+        table = ExchangeOffer._meta.db_table
+        found = list(
+            ExchangeOffer.objects.raw(
+                f'SELECT * FROM "{table}" WHERE id = %s FOR SHARE', [offer_id]
+            )
+        )
+        if not found:
+            raise ExchangeOffer.DoesNotExist(f"No exchange offer {offer_id}")
+        return found[0]
+    return ExchangeOffer.objects.get(pk=offer_id)  # SQLite (the demo) serialises writers anyway
 
 
 def require_aware(now: dt.datetime) -> dt.datetime:

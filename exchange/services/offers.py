@@ -424,3 +424,24 @@ def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: st
             return_reason=ReturnReason.TERMINATED,
         )
     return offer
+
+
+@transaction.atomic
+def record_announcement(offer_id: int, *, text: str, actor: Actor, now: dt.datetime) -> OfferEvent:
+    """A public announcement (press release, Dow Jones News Service) as made."""
+    require_aware(now)
+    if not text.strip():
+        raise DeskError("Give the text of the announcement as released.", field="text")
+    offer = _lock(offer_id)
+    event = _event(offer, OfferEventKind.ANNOUNCEMENT, actor, now, text.strip())
+    record(
+        offer,
+        action="exchange.offer.announcement",
+        from_state=offer.state,
+        to_state=offer.state,
+        actor=actor,
+        now=now,
+        reason=text.strip()[:500],
+        offer=offer,
+    )
+    return event

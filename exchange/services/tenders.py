@@ -28,7 +28,14 @@ from exchange.models import (
     TenderState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
-from exchange.services.base import Actor, DeskError, check_denomination, record, require_aware
+from exchange.services.base import (
+    Actor,
+    DeskError,
+    check_denomination,
+    lock_offer_shared,
+    record,
+    require_aware,
+)
 from holders.models import Holder, HolderKind, Holding, HoldingForm
 
 # Fields of the letter a holder (or a clerk keying a paper letter) fills in. Everything
@@ -181,7 +188,7 @@ def receive_tender(
     unknown = set(submission.letter) - LETTER_FIELDS
     if unknown:
         raise DeskError(f"Unexpected fields on the letter: {', '.join(sorted(unknown))}.")
-    offer = ExchangeOffer.objects.get(pk=offer_id)
+    offer = lock_offer_shared(offer_id)
     _check_offer_takes_tenders(offer, now)
     try:
         series = NoteSeries.objects.get(pk=series_id, offer=offer)

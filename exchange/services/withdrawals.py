@@ -21,7 +21,14 @@ from exchange.models import (
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
-from exchange.services.base import Actor, DeskError, check_denomination, record, require_aware
+from exchange.services.base import (
+    Actor,
+    DeskError,
+    check_denomination,
+    lock_offer_shared,
+    record,
+    require_aware,
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +82,9 @@ def receive_withdrawal(
     case: the holder is signed in, so the signature element is the holder's own).
     """
     require_aware(now)
-    tender = Tender.objects.select_for_update().select_related("offer", "series").get(pk=tender_id)
-    offer = tender.offer
+    tender = Tender.objects.select_for_update().select_related("series").get(pk=tender_id)
+    offer = lock_offer_shared(tender.offer_id)
+    tender.offer = offer
     if now >= offer.expiration_at or not offer.accepts_withdrawals_at(now):
         raise DeskError(
             f"Withdrawal rights ended at {calendars.format_ny(offer.expiration_at)}: notes may be "

@@ -31,7 +31,11 @@ class Command(BaseCommand):
         out.write(f"Exchange date:  {exchange_date:%A, %B %d, %Y}")
         if state == OfferState.OPEN:
             if moment <= expiration:
-                out.write(f"Open:           tenders taken for another {expiration - moment}")
+                left = expiration - moment
+                hours, seconds = divmod(left.seconds, 3600)
+                out.write(
+                    f"Open:           {left.days} days {hours} h {seconds // 60} min until expiration"
+                )
             else:
                 out.write("Open:           expiration instant passed; the expiration job closes it")
         out.write("")

@@ -53,7 +53,6 @@ class Command(BaseCommand):
             "",
             "Tender desk demo is running (Ctrl-C stops web, worker and beat).",
             f"  Clerk desk (admin):  {base}/admin/",
-            f"  Holder portal:       {base}/",
             f"  Broker (Celery):     {settings.CELERY_BROKER_URL}",
             f"Demo logins, password {DEMO_PASSWORD!r}:",
             *(f"  {username:<11} {role} — {base}/admin/" for username, _, role in STAFF),
