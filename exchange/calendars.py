@@ -130,6 +130,24 @@ def format_ny(moment: dt.datetime) -> str:
     )
 
 
+def _unambiguous(naive: dt.datetime) -> dt.datetime:
+    """Refuse a wall-clock time that never happened (spring forward) or happened twice
+    (fall back): an operator's deadline must name one instant."""
+    first = naive.replace(tzinfo=NEW_YORK, fold=0)
+    second = naive.replace(tzinfo=NEW_YORK, fold=1)
+    if first.astimezone(UTC).astimezone(NEW_YORK).replace(tzinfo=None) != naive:
+        raise ValueError(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in New York (clocks go forward); give a "
+            f"time outside 2:00-3:00 a.m. that day"
+        )
+    if first.utcoffset() != second.utcoffset():
+        raise ValueError(
+            f"{naive:%Y-%m-%d %H:%M} happens twice in New York (clocks go back); give a time "
+            f"outside 1:00-2:00 a.m. that day"
+        )
+    return first
+
+
 def parse_ny(text: str) -> dt.datetime:
     """Parse an operator's "YYYY-MM-DD HH:MM" (or "YYYY-MM-DD") as New York time."""
     text = text.strip()
@@ -138,5 +156,5 @@ def parse_ny(text: str) -> dt.datetime:
             naive = dt.datetime.strptime(text, fmt)  # noqa: DTZ007 — zone attached below
         except ValueError:
             continue
-        return ny_instant(naive.date(), naive.time())
+        return _unambiguous(naive)
     raise ValueError(f"{text!r} is not a New York time of the form YYYY-MM-DD HH:MM")

@@ -166,3 +166,8 @@ LOGGING = {
 # a setting of the offer (ExchangeOffer.backup_withholding_rate); this is the default
 # a new offer takes.
 DEFAULT_BACKUP_WITHHOLDING_RATE = Decimal(env_str("DEFAULT_BACKUP_WITHHOLDING_RATE", "0.31"))
+
+# Exchange-date work goes in chunks of this many rows, one transaction each; a pause
+# between chunks (seconds) lets an operator leave the database room for the portal.
+EXCHANGE_DATE_CHUNK_SIZE = env_int("EXCHANGE_DATE_CHUNK_SIZE", 2000)
+EXCHANGE_DATE_CHUNK_PAUSE_SECONDS = Decimal(env_str("EXCHANGE_DATE_CHUNK_PAUSE_SECONDS", "0"))

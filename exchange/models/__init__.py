@@ -1,4 +1,5 @@
 from exchange.models.history import ActorKind, HistoryImmutableError, StateChange
+from exchange.models.jobs import JobName, JobOutcome, JobRun
 from exchange.models.offers import (
     DayCount,
     ExchangeOffer,
@@ -48,6 +49,9 @@ __all__ = [
     "GuaranteedDeliveryState",
     "HistoryImmutableError",
     "Issuer",
+    "JobName",
+    "JobOutcome",
+    "JobRun",
     "MedallionProgram",
     "NewNoteDelivery",
     "NoteReturn",

@@ -122,3 +122,36 @@ def check_denomination(amount: Decimal, denomination: Decimal, label: str, field
 
 def save_fields(instance: models.Model, fields: Sequence[str] | Iterable[str]) -> None:
     instance.save(update_fields=list(fields))
+
+
+def history_rows_for_ids(
+    model: type[models.Model],
+    ids: Iterable[int],
+    *,
+    action: str,
+    from_state: str,
+    to_state: str,
+    actor: Actor,
+    now: dt.datetime,
+    reason: str,
+    offer_id: int,
+) -> list[StateChange]:
+    """History rows for a set-based transition of many rows at once (bulk_create them)."""
+    content_type = ContentType.objects.get_for_model(model)
+    actor_user = actor.user if actor.user is not None and actor.user.pk else None
+    return [
+        StateChange(
+            at=now,
+            offer_id=offer_id,
+            content_type=content_type,
+            object_id=pk,
+            action=action,
+            from_state=str(from_state),
+            to_state=str(to_state),
+            actor_kind=actor.kind,
+            actor_user=actor_user,
+            actor_label=actor.label,
+            reason=reason,
+        )
+        for pk in ids
+    ]

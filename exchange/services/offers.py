@@ -216,6 +216,8 @@ def amend_offer(
     offer = _lock(offer_id)
     _require_open_before_expiration(offer, now, "amended")
     previous = offer.expiration_at
+    # Every condition of the offer is material: waiving one counts as a material change.
+    material = material or waiver_of_condition
     extended_to = five_business_day_expiration(offer, calendars.ny_date(now)) if material else None
     offer.amend()
     fields = ["state"]

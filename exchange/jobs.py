@@ -1,0 +1,201 @@
+"""The scheduled jobs: what is due at an instant, and running one job for one subject.
+
+Due times live in the database (an offer's expiration, a guarantee's deadline, the
+exchange date), never in broker ETA messages: a beat tick every minute asks
+`due_work(now)` and enqueues one task per (job, id). `run_job` records a JobRun row,
+calls the one service, and is idempotent, so a tick that runs twice, two workers on
+the same id, or a retry after a crash change nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from exchange import calendars
+from exchange.models import (
+    ExchangeOffer,
+    GuaranteedDelivery,
+    GuaranteedDeliveryState,
+    JobName,
+    JobOutcome,
+    JobRun,
+    NoteReturn,
+    OfferState,
+)
+from exchange.services.base import Actor, DeskError
+from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
+from exchange.services.guaranteed_deliveries import lapse_guaranteed_delivery
+from exchange.services.offers import expire_offer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DueWork:
+    job: JobName
+    subject_id: int
+
+
+def due_work(now: dt.datetime) -> list[DueWork]:
+    """Everything due at `now`, in the order it must happen: expire, lapse, exchange date."""
+    work = [
+        DueWork(JobName.EXPIRE_OFFER, pk)
+        for pk in ExchangeOffer.objects.filter(state=OfferState.OPEN, expiration_at__lte=now)
+        .order_by("expiration_at")
+        .values_list("pk", flat=True)
+    ]
+    work += [
+        DueWork(JobName.LAPSE_GUARANTEED_DELIVERY, pk)
+        for pk in GuaranteedDelivery.objects.filter(
+            state=GuaranteedDeliveryState.RECEIVED, deadline_at__lte=now, lapse_waived_by=""
+        )
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)
+    ]
+    today = calendars.ny_date(now)
+    for offer in ExchangeOffer.objects.filter(state__in=[OfferState.EXPIRED, OfferState.ACCEPTED]):
+        if today >= offer.exchange_date:
+            work.append(DueWork(JobName.EXCHANGE_DATE, offer.pk))
+    # Withdrawn and rejected notes go back promptly, whatever the offer's stage.
+    work += [
+        DueWork(JobName.SETTLE_RETURNS, pk)
+        for pk in NoteReturn.objects.filter(returned_at__isnull=True)
+        .values_list("tender__offer_id", flat=True)
+        .distinct()
+    ]
+    return work
+
+
+def _expire(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
+    offer = ExchangeOffer.objects.get(pk=offer_id)
+    if offer.state != OfferState.OPEN:
+        return JobOutcome.NOTHING_DUE, f"already {offer.get_state_display().lower()}"
+    if now < offer.expiration_at:
+        # An extension recorded after the tick looked: the new instant stands.
+        return JobOutcome.NOTHING_DUE, f"expires {calendars.format_ny(offer.expiration_at)}"
+    expire_offer(offer_id, actor=actor, now=now)
+    return JobOutcome.DONE, f"closed at {calendars.format_ny(offer.expiration_at)}"
+
+
+def _lapse(gd_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
+    gd = GuaranteedDelivery.objects.select_related("tender__holder", "guarantor").get(pk=gd_id)
+    if gd.state != GuaranteedDeliveryState.RECEIVED or gd.lapse_waived_by or now < gd.deadline_at:
+        return JobOutcome.NOTHING_DUE, f"{gd.get_state_display().lower()}"
+    lapse_guaranteed_delivery(gd_id, actor=actor, now=now)
+    recipients = [e for e in (gd.tender.holder.email, gd.guarantor.email) if e]
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(
+                subject=f"Guaranteed delivery {gd.reference} lapsed; tender {gd.tender.reference} rejected",
+                message=(
+                    f"The original notes guaranteed by {gd.guarantor.name} under notice {gd.reference} "
+                    f"were not delivered by {calendars.format_ny(gd.deadline_at)}, three New York "
+                    f"Stock Exchange trading days after the notice was executed. The tender "
+                    f"{gd.tender.reference} has been rejected."
+                ),
+                from_email=None,
+                recipient_list=recipients,
+            )
+        )
+    return JobOutcome.DONE, f"lapsed at {calendars.format_ny(gd.deadline_at)}; tender rejected"
+
+
+def _exchange_date(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
+    try:
+        result = run_exchange_date(offer_id, actor=actor, now=now)
+    except StopOrderBlocks as exc:
+        return JobOutcome.BLOCKED, exc.message
+    outcome = {
+        "done": JobOutcome.DONE,
+        "waiting": JobOutcome.WAITING,
+        "nothing_due": JobOutcome.NOTHING_DUE,
+    }[result.outcome]
+    return outcome, result.summary()
+
+
+def _settle_returns(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
+    offer = ExchangeOffer.objects.get(pk=offer_id)
+    count = dispatch_returns(offer, actor=actor, now=now)
+    return (JobOutcome.DONE if count else JobOutcome.NOTHING_DUE), f"{count} return(s) dispatched"
+
+
+RUNNERS: dict[str, Callable[[int, dt.datetime, Actor], tuple[str, str]]] = {
+    JobName.EXPIRE_OFFER: _expire,
+    JobName.LAPSE_GUARANTEED_DELIVERY: _lapse,
+    JobName.EXCHANGE_DATE: _exchange_date,
+    JobName.SETTLE_RETURNS: _settle_returns,
+}
+
+
+def _subject_label(job: str, subject_id: int) -> str:
+    if job == JobName.LAPSE_GUARANTEED_DELIVERY:
+        return GuaranteedDelivery.objects.filter(pk=subject_id).values_list(
+            "reference", flat=True
+        ).first() or str(subject_id)
+    return ExchangeOffer.objects.filter(pk=subject_id).values_list(
+        "slug", flat=True
+    ).first() or str(subject_id)
+
+
+def run_job(job: str, subject_id: int, *, now: dt.datetime | None = None) -> JobRun:
+    """Run one job for one subject as of `now` (default: the clock), recording the run.
+
+    Domain refusals (DeskError) are outcomes, not crashes; anything else is logged with
+    the job, subject and instant, recorded as failed, and re-raised so the task retries.
+    """
+    as_of = now or timezone.now()
+    run = JobRun.objects.create(
+        job=job,
+        subject_id=subject_id,
+        subject_label=_subject_label(job, subject_id),
+        as_of=as_of,
+        started_at=timezone.now(),
+    )
+    actor = Actor.job(f"job:{job}")
+    try:
+        outcome, detail = RUNNERS[job](subject_id, as_of, actor)
+    except DeskError as exc:
+        outcome, detail = JobOutcome.BLOCKED, exc.message
+    except Exception as exc:
+        log.exception(
+            "Job %s for %s as of %s failed", job, run.subject_label, calendars.format_ny(as_of)
+        )
+        JobRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            outcome=JobOutcome.FAILED,
+            detail=f"{type(exc).__name__}: {exc}",
+        )
+        raise
+    if outcome == JobOutcome.BLOCKED:
+        log.error("Job %s for %s: %s", job, run.subject_label, detail)
+    JobRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(), outcome=outcome, detail=detail
+    )
+    run.refresh_from_db()
+    return run
+
+
+def run_due_jobs(now: dt.datetime) -> list[JobRun]:
+    """Run everything due at `now` in this process, in order (run_jobs --as-of).
+
+    One job can make another due at the same instant (an expiration long past makes the
+    exchange date due), so look again until nothing new is due; each (job, id) runs
+    once per call.
+    """
+    runs: list[JobRun] = []
+    done: set[DueWork] = set()
+    for _ in range(len(JobName.values) + 1):
+        fresh = [item for item in due_work(now) if item not in done]
+        if not fresh:
+            break
+        for item in fresh:
+            done.add(item)
+            runs.append(run_job(item.job, item.subject_id, now=now))
+    return runs

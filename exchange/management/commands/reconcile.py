@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from exchange.management.commands._common import get_offer
+from exchange.selectors import reconcile
+
+
+class Command(BaseCommand):
+    help = (
+        "Prove, per series, original notes tendered = new notes delivered + notes returned "
+        "+ notes still pending. Exits non-zero when it does not hold."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("offer", help="Offer slug")
+
+    def handle(self, *args: object, **options: object) -> None:
+        offer = get_offer(str(options["offer"]))
+        rows = reconcile(offer)
+        header = f"{'Series':<42}{'Tendered':>18}{'Delivered':>18}{'Returned':>18}{'Pending':>18}  Result"
+        self.stdout.write(header)
+        self.stdout.write("-" * len(header))
+        failures = []
+        for row in rows:
+            verdict = "balanced" if row.balanced else "MISMATCH"
+            self.stdout.write(
+                f"{row.series.name:<42}{row.tendered:>18,.2f}{row.delivered:>18,.2f}"
+                f"{row.returned:>18,.2f}{row.pending:>18,.2f}  {verdict}"
+            )
+            for anomaly in row.anomalies:
+                self.stdout.write(f"    ! {anomaly}")
+            if not row.balanced:
+                difference = row.tendered - row.delivered - row.returned - row.pending
+                failures.append(f"{row.series.slug} (difference {difference:,.2f})")
+        if failures:
+            raise CommandError("Reconciliation failed for " + ", ".join(failures))

@@ -1,0 +1,335 @@
+"""The exchange date, set-based: accept every valid tender, record the new notes owed,
+return what is not accepted, dispatch, and complete the offer.
+
+Each step works in chunks, one transaction a chunk: it locks the chunk's rows FOR
+UPDATE with the state it expects in the WHERE clause, so a second worker running the
+same step waits, then finds those rows no longer match and moves on. A crash loses
+at most the chunk in flight (rolled back); the next run picks up what is left. So
+every tendered note ends exactly once as delivered or returned.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+
+from exchange import calendars
+from exchange.models import (
+    Channel,
+    ExchangeOffer,
+    NewNoteDelivery,
+    NoteReturn,
+    OfferState,
+    ReturnReason,
+    StateChange,
+    Tender,
+    TenderState,
+)
+from exchange.models.tenders import TENDER_OPEN_STATES
+from exchange.services.base import Actor, DeskError, history_rows_for_ids
+from exchange.services.offers import accept_offer, complete_offer
+
+log = logging.getLogger(__name__)
+
+
+class StopOrderBlocks(DeskError):
+    """Raised, and logged at ERROR, when a stop order stops the exchange date."""
+
+
+@dataclass
+class ExchangeDateResult:
+    offer_id: int
+    outcome: str = "done"
+    accepted: int = 0
+    returned_not_accepted: int = 0
+    deliveries_dispatched: int = 0
+    returns_dispatched: int = 0
+    completed: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        parts = [
+            f"accepted {self.accepted}",
+            f"not accepted (returned) {self.returned_not_accepted}",
+            f"new notes dispatched {self.deliveries_dispatched}",
+            f"returns dispatched {self.returns_dispatched}",
+        ]
+        if self.completed:
+            parts.append("offer completed")
+        return "; ".join(parts + self.notes)
+
+
+def _chunk_size() -> int:
+    return int(settings.EXCHANGE_DATE_CHUNK_SIZE)
+
+
+def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
+    """Valid → accepted, with a NewNoteDelivery each for the live amount, chunk by chunk."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Tender.objects.select_for_update()
+                .filter(offer=offer, state=TenderState.VALID)
+                .order_by("id")
+                .values_list(
+                    "id",
+                    "series_id",
+                    "amount",
+                    "withdrawn_amount",
+                    "channel",
+                    "registered_names",
+                    "special_issuance_name",
+                    "special_issuance_address",
+                    "special_delivery_address",
+                )[: _chunk_size()]
+            )
+            if not rows:
+                return total
+            ids = [row[0] for row in rows]
+            Tender.objects.filter(id__in=ids, state=TenderState.VALID).update(
+                state=TenderState.ACCEPTED
+            )
+            NewNoteDelivery.objects.bulk_create(
+                NewNoteDelivery(
+                    tender_id=pk,
+                    series_id=series_id,
+                    amount=amount - withdrawn,
+                    recipient_name=special_name or registered_names,
+                    delivery_instructions=special_delivery or special_address,
+                    by_book_entry=channel == Channel.BOOK_ENTRY,
+                    recorded_at=now,
+                )
+                for (
+                    pk,
+                    series_id,
+                    amount,
+                    withdrawn,
+                    channel,
+                    registered_names,
+                    special_name,
+                    special_address,
+                    special_delivery,
+                ) in rows
+            )
+            StateChange.objects.bulk_create(
+                history_rows_for_ids(
+                    Tender,
+                    ids,
+                    action="exchange.tender.accepted",
+                    from_state=TenderState.VALID,
+                    to_state=TenderState.ACCEPTED,
+                    actor=actor,
+                    now=now,
+                    reason="Validly tendered and not withdrawn; accepted on the exchange date.",
+                    offer_id=offer.pk,
+                )
+            )
+            total += len(ids)
+        pause_between_chunks()
+
+
+def reject_deficient_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
+    """Deficient and unwaived at the exchange date: rejected, notes recorded for return."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Tender.objects.select_for_update()
+                .filter(offer=offer, state=TenderState.DEFICIENT)
+                .order_by("id")
+                .values_list("id", "amount", "withdrawn_amount", "channel")[: _chunk_size()]
+            )
+            if not rows:
+                return total
+            ids = [row[0] for row in rows]
+            Tender.objects.filter(id__in=ids, state=TenderState.DEFICIENT).update(
+                state=TenderState.REJECTED
+            )
+            NoteReturn.objects.bulk_create(
+                NoteReturn(
+                    tender_id=pk,
+                    reason=ReturnReason.NOT_ACCEPTED,
+                    amount=amount - withdrawn,
+                    by_book_entry=channel == Channel.BOOK_ENTRY,
+                    recorded_at=now,
+                )
+                for pk, amount, withdrawn, channel in rows
+                if amount - withdrawn > 0
+            )
+            StateChange.objects.bulk_create(
+                history_rows_for_ids(
+                    Tender,
+                    ids,
+                    action="exchange.tender.rejected",
+                    from_state=TenderState.DEFICIENT,
+                    to_state=TenderState.REJECTED,
+                    actor=actor,
+                    now=now,
+                    reason="Deficiency neither cured before expiration nor waived by the issuer.",
+                    offer_id=offer.pk,
+                )
+            )
+            total += len(ids)
+        pause_between_chunks()
+
+
+def dispatch_new_notes(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
+    """Deliver the new notes recorded (DTC credit or certificates): accepted → exchanged."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                NewNoteDelivery.objects.select_for_update()
+                .filter(tender__offer=offer, delivered_at__isnull=True)
+                .order_by("id")
+                .values_list("id", "tender_id")[: _chunk_size()]
+            )
+            if not rows:
+                return total
+            delivery_ids = [row[0] for row in rows]
+            tender_ids = [row[1] for row in rows]
+            NewNoteDelivery.objects.filter(id__in=delivery_ids, delivered_at__isnull=True).update(
+                delivered_at=now
+            )
+            Tender.objects.filter(id__in=tender_ids, state=TenderState.ACCEPTED).update(
+                state=TenderState.EXCHANGED
+            )
+            StateChange.objects.bulk_create(
+                history_rows_for_ids(
+                    Tender,
+                    tender_ids,
+                    action="exchange.tender.exchanged",
+                    from_state=TenderState.ACCEPTED,
+                    to_state=TenderState.EXCHANGED,
+                    actor=actor,
+                    now=now,
+                    reason="New notes delivered.",
+                    offer_id=offer.pk,
+                )
+            )
+            total += len(rows)
+        pause_between_chunks()
+
+
+def dispatch_returns(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
+    """Send back every return recorded; a withdrawn or rejected tender with nothing left
+    pending becomes returned."""
+    total = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                NoteReturn.objects.select_for_update()
+                .filter(tender__offer=offer, returned_at__isnull=True)
+                .order_by("id")
+                .values_list("id", "tender_id")[: _chunk_size()]
+            )
+            if not rows:
+                break
+            NoteReturn.objects.filter(id__in=[r[0] for r in rows], returned_at__isnull=True).update(
+                returned_at=now
+            )
+            total += len(rows)
+        pause_between_chunks()
+    # Withdrawn or rejected tenders whose notes have all gone back become returned.
+    candidates = set(
+        Tender.objects.filter(
+            offer=offer,
+            state__in=[TenderState.WITHDRAWN, TenderState.REJECTED],
+            returns__isnull=False,
+        ).values_list("id", flat=True)
+    )
+    still_pending = set(
+        NoteReturn.objects.filter(tender_id__in=candidates, returned_at__isnull=True).values_list(
+            "tender_id", flat=True
+        )
+    )
+    ready = sorted(candidates - still_pending)
+    for start in range(0, len(ready), _chunk_size()):
+        with transaction.atomic():
+            locked = list(
+                Tender.objects.select_for_update()
+                .filter(id__in=ready[start : start + _chunk_size()])
+                .filter(state__in=[TenderState.WITHDRAWN, TenderState.REJECTED])
+                .values_list("id", "state")
+            )
+            for state in (TenderState.WITHDRAWN, TenderState.REJECTED):
+                ids = [pk for pk, s in locked if s == state]
+                if not ids:
+                    continue
+                Tender.objects.filter(id__in=ids, state=state).update(state=TenderState.RETURNED)
+                StateChange.objects.bulk_create(
+                    history_rows_for_ids(
+                        Tender,
+                        ids,
+                        action="exchange.tender.returned",
+                        from_state=state,
+                        to_state=TenderState.RETURNED,
+                        actor=actor,
+                        now=now,
+                        reason="Original notes returned.",
+                        offer_id=offer.pk,
+                    )
+                )
+    return total
+
+
+def pause_between_chunks() -> None:
+    """An operator's throttle (EXCHANGE_DATE_CHUNK_PAUSE_SECONDS) to leave the database
+    room for the portal during a large exchange date; zero by default."""
+    pause = float(settings.EXCHANGE_DATE_CHUNK_PAUSE_SECONDS)
+    if pause > 0:
+        import time
+
+        time.sleep(pause)
+
+
+def exchange_date_due(offer: ExchangeOffer, now: dt.datetime) -> bool:
+    return (
+        offer.state in (OfferState.EXPIRED, OfferState.ACCEPTED)
+        and calendars.ny_date(now) >= offer.exchange_date
+    )
+
+
+def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> ExchangeDateResult:
+    """Everything the exchange date does for one offer; safe to run again and concurrently."""
+    result = ExchangeDateResult(offer_id=offer_id)
+    offer = ExchangeOffer.objects.get(pk=offer_id)
+    if offer.state in (OfferState.COMPLETED, OfferState.TERMINATED) or not exchange_date_due(
+        offer, now
+    ):
+        result.outcome = "nothing_due"
+        return result
+    if offer.stop_order_in_effect:
+        message = (
+            f"Exchange date for {offer.slug} blocked: a stop order is threatened or in effect. "
+            "Nothing was accepted. Record the lifting of the stop order to proceed."
+        )
+        log.error(message, extra={"offer_id": offer.pk})
+        raise StopOrderBlocks(message)
+    if offer.state == OfferState.EXPIRED:
+        if not offer.acceptance_automatic:
+            result.outcome = "waiting"
+            result.notes.append("waiting for the issuer's written notice of acceptance")
+            return result
+        offer = accept_offer(
+            offer.pk, actor=actor, now=now, reason="Automatic acceptance (offer setting)."
+        )
+    result.accepted = accept_valid_tenders(offer, actor=actor, now=now)
+    result.returned_not_accepted = reject_deficient_tenders(offer, actor=actor, now=now)
+    result.deliveries_dispatched = dispatch_new_notes(offer, actor=actor, now=now)
+    result.returns_dispatched = dispatch_returns(offer, actor=actor, now=now)
+    undecided = Tender.objects.filter(offer=offer, state__in=TENDER_OPEN_STATES).count()
+    if undecided:
+        result.outcome = "waiting"
+        result.notes.append(
+            f"{undecided} tender(s) still open (in review or awaiting guaranteed delivery)"
+        )
+        return result
+    complete_offer(offer.pk, actor=actor, now=now)
+    result.completed = True
+    return result
