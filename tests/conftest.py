@@ -3,12 +3,10 @@ the seed-shaped offer built by factories with the `now` each test chooses."""
 
 from __future__ import annotations
 
-import os
-
-# Tests run on PostgreSQL unless the caller names another database on purpose.
-os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tender_desk")
-
+# The environment (PostgreSQL, the tests' Redis database and queue) is set by the
+# plugin tests/_environment.py, loaded before the settings are read.
 import datetime as dt
+import os
 
 import pytest
 
