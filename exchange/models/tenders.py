@@ -272,15 +272,24 @@ class TenderedCertificate(models.Model):
     holding = models.ForeignKey("holders.Holding", on_delete=models.PROTECT, related_name="+")
     certificate_number = models.CharField(max_length=40)
     amount = models.DecimalField(max_digits=17, decimal_places=2)
-    withdrawn = models.BooleanField(default=False)
+    # A withdrawal may take part of a certificate; the rest stays tendered.
+    withdrawn_amount = models.DecimalField(max_digits=17, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="tendered_certificate_positive"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_amount__gte=0) & Q(withdrawn_amount__lte=models.F("amount")),
+                name="certificate_withdrawn_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.certificate_number
+
+    @property
+    def live_amount(self) -> Decimal:
+        return self.amount - self.withdrawn_amount
 
 
 class DeficiencyKind(models.TextChoices):

@@ -23,6 +23,7 @@ from exchange.models import (
 )
 from exchange.services.base import Actor, DeskError, record, require_aware
 from exchange.services.tenders import (
+    LETTER_FIELDS,
     CertificateTendered,
     LetterOfTransmittal,
     _match_certificates,
@@ -145,7 +146,15 @@ def fulfil_guaranteed_delivery(
         .select_related("offer", "series", "holder")
         .get(pk=gd.tender_id)
     )
+    if tender.state != TenderState.PENDING_DELIVERY:
+        raise DeskError(
+            f"Tender {tender.reference} is {tender.get_state_display().lower()}; no notes can be "
+            f"delivered against guaranteed delivery {gd.reference}."
+        )
     letter = dict(letter or {})
+    unknown = set(letter) - LETTER_FIELDS
+    if unknown:
+        raise DeskError(f"Unexpected fields on the letter: {', '.join(sorted(unknown))}.")
     if by_book_entry:
         if not str(letter.get("book_entry_confirmation", "")).strip():
             raise DeskError("Give DTC's book-entry confirmation.", field="book_entry_confirmation")
@@ -220,13 +229,16 @@ def lapse_guaranteed_delivery(gd_id: int, *, actor: Actor, now: dt.datetime) -> 
         reason=f"Notes not delivered by {calendars.format_ny(gd.deadline_at)}.",
         offer=tender.offer_id,
     )
-    reject_locked_tender(
-        tender,
-        actor=actor,
-        now=now,
-        reason=f"Guaranteed delivery {gd.reference} lapsed.",
-        return_reason=ReturnReason.REJECTED,
-    )
+    # A tender already closed (withdrawn, or rejected when the offer was terminated) has
+    # nothing left to reject; the guarantee still lapses so the job does not retry it.
+    if tender.state == TenderState.PENDING_DELIVERY:
+        reject_locked_tender(
+            tender,
+            actor=actor,
+            now=now,
+            reason=f"Guaranteed delivery {gd.reference} lapsed.",
+            return_reason=ReturnReason.REJECTED,
+        )
     return gd
 
 

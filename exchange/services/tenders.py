@@ -137,10 +137,9 @@ def _match_certificates(
             tender__holder=holder,
             tender__series=series,
             tender__state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED],
-            withdrawn=False,
         )
         .values_list("certificate_number")
-        .annotate(total=Sum("amount"))
+        .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
     }
     for cert in certificates:
         number = cert.certificate_number.strip().upper()

@@ -16,6 +16,7 @@ from exchange.models import (
     NoteReturn,
     ReturnReason,
     Tender,
+    TenderedCertificate,
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
@@ -24,7 +25,6 @@ from exchange.models.tenders import TENDER_OPEN_STATES
 from exchange.services.base import (
     Actor,
     DeskError,
-    check_denomination,
     lock_offer_shared,
     record,
     require_aware,
@@ -96,13 +96,10 @@ def receive_withdrawal(
         raise DeskError(
             f"Tender {tender.reference} is {tender.get_state_display().lower()}; there is nothing to withdraw."
         )
-    check_denomination(notice.amount, tender.series.denomination, "amount withdrawn", "amount")
-    if notice.amount > tender.live_amount:
-        raise DeskError(
-            f"Only ${tender.live_amount:,.2f} of tender {tender.reference} is still tendered; "
-            f"${notice.amount:,.2f} cannot be withdrawn.",
-            field="amount",
-        )
+    if notice.amount <= 0:
+        raise DeskError("The amount withdrawn must be more than zero.", field="amount")
+    # Any other defect (a wrong denomination, more than is tendered, a missing element)
+    # is recorded and the notice rejected with the reason, as the agent would on paper.
     withdrawal = WithdrawalNotice.objects.create(
         tender=tender,
         received_at=now,
@@ -182,17 +179,31 @@ def _decide(
         missing.append(f"a tender still open (it is {tender.get_state_display().lower()})")
     elif withdrawal.amount > tender.live_amount:
         missing.append(f"an amount within the ${tender.live_amount:,.2f} still tendered")
-    certificates = []
+    # Allocate the amount withdrawn over the certificates named, in the order named.
+    allocation: list[tuple[TenderedCertificate, Decimal]] = []
     if tender.channel == Channel.PAPER_LETTER and not missing:
-        wanted = set(_split_numbers(withdrawal.certificate_numbers))
-        certificates = list(
-            tender.certificates.filter(withdrawn=False, certificate_number__in=wanted)
-        )
-        unknown = wanted - {c.certificate_number for c in certificates}
+        wanted = _split_numbers(withdrawal.certificate_numbers)
+        by_number = {
+            c.certificate_number: c
+            for c in tender.certificates.select_for_update().filter(certificate_number__in=wanted)
+        }
+        unknown = [n for n in wanted if n not in by_number or by_number[n].live_amount <= 0]
         if unknown:
             missing.append(
-                f"certificates tendered with this letter (not: {', '.join(sorted(unknown))})"
+                f"certificates still tendered with this letter (not: {', '.join(sorted(set(unknown)))})"
             )
+        else:
+            remaining = withdrawal.amount
+            for number in dict.fromkeys(wanted):
+                take = min(remaining, by_number[number].live_amount)
+                if take > 0:
+                    allocation.append((by_number[number], take))
+                    remaining -= take
+            if remaining > 0:
+                missing.append(
+                    f"certificates covering the amount (those named have "
+                    f"${withdrawal.amount - remaining:,.2f} still tendered)"
+                )
     if missing:
         _reject(
             withdrawal,
@@ -214,10 +225,10 @@ def _decide(
         now=now,
         offer=tender.offer_id,
     )
-    for certificate in certificates:
-        certificate.withdrawn = True
-    if certificates:
-        type(certificates[0]).objects.bulk_update(certificates, ["withdrawn"])
+    for certificate, take in allocation:
+        certificate.withdrawn_amount += take
+    if allocation:
+        TenderedCertificate.objects.bulk_update([c for c, _ in allocation], ["withdrawn_amount"])
     tender.withdrawn_amount += withdrawal.amount
     fields = ["withdrawn_amount"]
     previous = tender.state

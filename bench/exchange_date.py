@@ -1,0 +1,129 @@
+"""Benchmark: the exchange date for N synthetic valid tenders on PostgreSQL.
+
+    .venv/bin/python bench/exchange_date.py --n 100000
+
+Builds a throwaway database (test_<name> beside DATABASE_URL's, dropped afterwards),
+loads N valid book-entry tenders, and times run_exchange_date: acceptance with its
+new-note rows and history, dispatch, completion. Then it does the same work on a copy
+of the same rows with plain set-based SQL (one statement per step, no chunks, no
+locks beyond the statements' own) and prints the ratio. Not a test: it asserts nothing
+about time; it prints figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tender_desk_bench")
+
+import django
+
+django.setup()
+
+from django.contrib.contenttypes.models import ContentType  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from exchange import calendars  # noqa: E402
+from exchange.models import NewNoteDelivery, StateChange, Tender  # noqa: E402
+from exchange.services.exchange_date import run_exchange_date  # noqa: E402
+from exchange.services.offers import expire_offer  # noqa: E402
+from exchange.synthetic import SYNTHETIC_ACTOR, synthetic_offer, synthetic_valid_tenders  # noqa: E402
+
+PLAIN_SQL = """
+WITH accepted AS (
+    UPDATE exchange_tender SET state = 'accepted'
+    WHERE offer_id = %(offer)s AND state = 'valid'
+    RETURNING id, series_id, amount - withdrawn_amount AS live, channel, registered_names
+), deliveries AS (
+    INSERT INTO exchange_newnotedelivery
+        (tender_id, series_id, amount, recipient_name, delivery_instructions, by_book_entry, recorded_at)
+    SELECT id, series_id, live, registered_names, '', channel = 'book_entry', %(now)s FROM accepted
+)
+INSERT INTO exchange_statechange
+    (at, offer_id, content_type_id, object_id, action, from_state, to_state, actor_kind, actor_label, reason)
+SELECT %(now)s, %(offer)s, %(ct)s, id, 'exchange.tender.accepted', 'valid', 'accepted', 'job', 'bench', ''
+FROM accepted;
+
+WITH exchanged AS (
+    UPDATE exchange_tender SET state = 'exchanged'
+    WHERE offer_id = %(offer)s AND state = 'accepted'
+    RETURNING id
+), delivered AS (
+    UPDATE exchange_newnotedelivery d SET delivered_at = %(now)s
+    FROM exchanged WHERE d.tender_id = exchanged.id
+)
+INSERT INTO exchange_statechange
+    (at, offer_id, content_type_id, object_id, action, from_state, to_state, actor_kind, actor_label, reason)
+SELECT %(now)s, %(offer)s, %(ct)s, id, 'exchange.tender.exchanged', 'accepted', 'exchanged', 'job', 'bench', ''
+FROM exchanged;
+"""
+
+
+def build(slug: str, n: int) -> tuple[int, dt.datetime]:
+    now = timezone.now()
+    expiration = now - dt.timedelta(minutes=5)
+    offer, series = synthetic_offer(
+        slug, expiration=expiration, commenced=expiration - dt.timedelta(days=35)
+    )
+    synthetic_valid_tenders(offer, series, n, received_at=expiration - dt.timedelta(hours=1))
+    expire_offer(offer.pk, actor=SYNTHETIC_ACTOR, now=expiration)
+    offer.refresh_from_db()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return offer.pk, calendars.ny_instant(offer.exchange_date, dt.time(9, 0))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("--n", type=int, default=100_000)
+    args = parser.parse_args()
+    print(f"Exchange-date benchmark: N = {args.n:,} tenders, PostgreSQL, {os.cpu_count()} cores")
+    config = setup_databases(verbosity=0, interactive=False)
+    try:
+        started = time.perf_counter()
+        offer_id, moment = build("bench-desk", args.n)
+        plain_offer_id, plain_moment = build("bench-plain", args.n)
+        print(f"  built 2 x {args.n:,} tenders in {time.perf_counter() - started:.1f} s")
+
+        started = time.perf_counter()
+        result = run_exchange_date(offer_id, actor=SYNTHETIC_ACTOR, now=moment)
+        desk_seconds = time.perf_counter() - started
+        assert result.completed and result.accepted == args.n, result.summary()
+        history = StateChange.objects.filter(offer_id=offer_id).count()
+        deliveries = NewNoteDelivery.objects.filter(tender__offer_id=offer_id).count()
+        print(
+            f"  desk (chunks of {os.environ.get('EXCHANGE_DATE_CHUNK_SIZE', '2000')}, locked, "
+            f"with history): {desk_seconds:.2f} s — {args.n / desk_seconds:,.0f} tenders/s; "
+            f"{deliveries:,} deliveries, {history:,} history rows"
+        )
+
+        started = time.perf_counter()
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                PLAIN_SQL,
+                {
+                    "offer": plain_offer_id,
+                    "now": plain_moment,
+                    "ct": ContentType.objects.get_for_model(Tender).pk,
+                },
+            )
+        plain_seconds = time.perf_counter() - started
+        exchanged = Tender.objects.filter(offer_id=plain_offer_id, state="exchanged").count()
+        assert exchanged == args.n, exchanged
+        print(f"  plain set-based SQL (same rows, same outputs): {plain_seconds:.2f} s")
+        print(f"  ratio desk / plain SQL: {desk_seconds / plain_seconds:.2f}x")
+    finally:
+        teardown_databases(config, verbosity=0)
+
+
+if __name__ == "__main__":
+    main()
