@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
-from exchange import calendars
+from exchange import calendars, notifications
 from exchange.models import (
     Channel,
     ExchangeOffer,
@@ -129,6 +129,7 @@ def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime
                     offer_id=offer.pk,
                 )
             )
+            notifications.tenders_accepted(ids)
             total += len(ids)
         pause_between_chunks()
 
@@ -275,6 +276,7 @@ def dispatch_returns(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) ->
                         offer_id=offer.pk,
                     )
                 )
+                notifications.tenders_returned(ids)
     return total
 
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django_fsm import can_proceed
 
-from exchange import calendars
+from exchange import calendars, notifications
 from exchange.models import (
     Channel,
     Deficiency,
@@ -266,6 +266,7 @@ def receive_tender(
         reason=f"{tender.get_channel_display()}: ${tender.amount:,.2f} {series.amount_label} of the {series.name}.",
         offer=offer,
     )
+    notifications.tender_received(tender.pk)
     return tender
 
 
@@ -367,6 +368,7 @@ def record_deficiencies(
             reason=summary,
             offer=tender.offer_id,
         )
+    notifications.tender_deficient(tender.pk)
     return created
 
 
@@ -387,7 +389,12 @@ def _maybe_validate(tender: Tender, *, actor: Actor, now: dt.datetime) -> None:
 
 @transaction.atomic
 def cure_deficiency(
-    deficiency_id: int, *, actor: Actor, now: dt.datetime, note: str = ""
+    deficiency_id: int,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    note: str = "",
+    letter_updates: dict[str, object] | None = None,
 ) -> Deficiency:
     """The holder cures a defect; only before the expiration instant."""
     require_aware(now)
@@ -402,6 +409,18 @@ def cure_deficiency(
             f"Defects must be cured before the offer expires ({calendars.format_ny(tender.offer.expiration_at)}); "
             f"only the issuer can now waive it."
         )
+    updates = dict(letter_updates or {})
+    unknown = set(updates) - LETTER_FIELDS
+    if unknown:
+        raise DeskError(f"Unexpected fields on the letter: {', '.join(sorted(unknown))}.")
+    if updates:
+        # The holder's corrected boxes replace the letter's; the history row keeps what changed.
+        changed = {name: value for name, value in updates.items() if getattr(tender, name) != value}
+        for name, value in changed.items():
+            setattr(tender, name, value)
+        if changed:
+            tender.save(update_fields=list(changed))
+            note = (note + " " if note else "") + "Corrected: " + ", ".join(sorted(changed)) + "."
     deficiency.status = DeficiencyStatus.CURED
     deficiency.resolved_at = now
     deficiency.resolved_by = actor.user if actor.user is not None else None
