@@ -264,6 +264,11 @@ def set_stop_order(
     offer_id: int, *, in_effect: bool, actor: Actor, now: dt.datetime, reason: str
 ) -> ExchangeOffer:
     require_aware(now)
+    if not reason.strip():
+        raise DeskError(
+            "Say what the stop order is (or that it was lifted), as the issuer reported it.",
+            field="reason",
+        )
     offer = _lock(offer_id)
     if offer.stop_order_in_effect == in_effect:
         return offer
@@ -272,7 +277,7 @@ def set_stop_order(
     offer.stop_order_in_effect = in_effect
     offer.save(update_fields=["stop_order_in_effect"])
     kind = OfferEventKind.STOP_ORDER_ON if in_effect else OfferEventKind.STOP_ORDER_OFF
-    _event(offer, kind, actor, now, reason or kind.label)
+    _event(offer, kind, actor, now, reason)
     record(
         offer,
         action=f"exchange.offer.{kind}",

@@ -404,6 +404,10 @@ def cure_deficiency(
         return deficiency
     if deficiency.status != DeficiencyStatus.OPEN:
         raise DeskError("That deficiency was already waived by the issuer.")
+    if tender.state not in TENDER_OPEN_STATES:
+        raise DeskError(
+            f"Tender {tender.reference} is {tender.get_state_display().lower()}; nothing can be cured."
+        )
     if now >= tender.offer.expiration_at:
         raise DeskError(
             f"Defects must be cured before the offer expires ({calendars.format_ny(tender.offer.expiration_at)}); "

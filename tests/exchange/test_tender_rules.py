@@ -28,6 +28,7 @@ from exchange.services.tenders import (
     cure_deficiency,
     receive_tender,
     record_deficiencies,
+    reject_tender,
     validate_tender,
     waive_deficiency,
 )
@@ -586,3 +587,17 @@ def test_book_entry_through_atop_needs_no_medallion_guarantee(
     seed: SeedOffer, during_offer: dt.datetime
 ) -> None:
     assert book_entry_tender(seed, during_offer).requires_medallion_guarantee is False
+
+
+@pytest.mark.django_db
+def test_a_defect_on_a_rejected_tender_cannot_be_cured(seed: SeedOffer) -> None:
+    now = ny(2000, 6, 26, 10)
+    tender = paper_tender(seed, now)
+    [deficiency] = record_deficiencies(
+        tender.pk, defects=[(DeficiencyKind.W9, "Send the W-9.")], actor=CLERK, now=now
+    )
+    reject_tender(tender.pk, actor=SUPERVISOR, now=now, reason="Not in proper form.")
+    with pytest.raises(DeskError, match="rejected; nothing can be cured"):
+        cure_deficiency(deficiency.pk, actor=CLERK, now=ny(2000, 6, 27, 10))
+    deficiency.refresh_from_db()
+    assert deficiency.status == "open"
