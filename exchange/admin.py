@@ -14,8 +14,9 @@ from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from exchange.admin_actions import (
@@ -30,6 +31,7 @@ from exchange.admin_actions import (
     TransitionAdmin,
     money,
     money_column,
+    ny_text,
     ny_time,
 )
 from exchange.models import (
@@ -51,6 +53,7 @@ from exchange.models import (
     TenderState,
     WithdrawalNotice,
 )
+from exchange.selectors import job_overview
 from exchange.services.tenders import LETTER_FIELDS
 from exchange.services.withdrawals import missing_elements
 
@@ -1044,3 +1047,27 @@ class JobRunAdmin(DeskAdmin):
     as_of_ny = ny_time("as_of", "As of")
     started_at_ny = ny_time("started_at", "Started")
     finished_at_ny = ny_time("finished_at", "Finished")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """Above the runs: each job's schedule, last run, outcome and next due time."""
+        now = timezone.now()
+        rows = []
+        for row in job_overview(now):
+            last_run = row.last_run
+            rows.append(
+                {
+                    "label": row.label,
+                    "schedule": row.schedule,
+                    "last_run": last_run,
+                    "last_run_at": ny_text(last_run.started_at) if last_run else "",
+                    "next_due": row.next_due,
+                    "next_due_text": ny_text(row.next_due),
+                    "next_due_past": row.next_due is not None and row.next_due <= now,
+                    "next_due_subject": row.next_due_subject,
+                    "pending": row.pending,
+                }
+            )
+        context = {"job_overview": rows, "jobs_as_of": ny_text(now), **(extra_context or {})}
+        return super().changelist_view(request, extra_context=context)

@@ -153,3 +153,101 @@ def reconcile(offer: ExchangeOffer) -> list[SeriesReconciliation]:
             SeriesReconciliation(series, tendered, delivered, returned, pending, tuple(anomalies))
         )
     return results
+
+
+@dataclass(frozen=True)
+class JobOverview:
+    """One line of the admin's jobs page: schedule, last run, outcome, next due."""
+
+    job: str
+    label: str
+    schedule: str
+    last_run: object  # JobRun | None
+    next_due: dt.datetime | None
+    next_due_subject: str
+    pending: int
+
+
+def job_overview(now: dt.datetime) -> list[JobOverview]:
+    from django_celery_beat.models import PeriodicTask
+
+    from exchange import calendars
+    from exchange.models import (
+        GuaranteedDelivery,
+        GuaranteedDeliveryState,
+        JobName,
+        JobRun,
+        NoteReturn,
+        OfferState,
+    )
+
+    tick = PeriodicTask.objects.filter(task="exchange.tick").select_related("interval").first()
+    if tick is None:
+        schedule = "no beat schedule: run `manage.py migrate`"
+    else:
+        every = f"every {tick.interval}" if tick.interval else str(tick.schedule)
+        ran = (
+            f", beat last sent it {calendars.format_ny(tick.last_run_at)}"
+            if tick.last_run_at
+            else ""
+        )
+        schedule = f"beat tick {every}{'' if tick.enabled else ' (DISABLED)'}{ran}"
+
+    def last(job: str) -> object:
+        return JobRun.objects.filter(job=job).order_by("-started_at", "-id").first()
+
+    open_offers = ExchangeOffer.objects.filter(state=OfferState.OPEN).order_by("expiration_at")
+    next_expiring = open_offers.first()
+    waiting_gds = GuaranteedDelivery.objects.filter(
+        state=GuaranteedDeliveryState.RECEIVED, lapse_waived_by=""
+    ).order_by("deadline_at")
+    next_gd = waiting_gds.first()
+    exchange_candidates = sorted(
+        (
+            (calendars.start_of_ny_day(o.exchange_date), o.slug)
+            for o in ExchangeOffer.objects.filter(
+                state__in=[OfferState.OPEN, OfferState.EXPIRED, OfferState.ACCEPTED]
+            )
+        ),
+        key=lambda pair: pair[0],
+    )
+    pending_returns = NoteReturn.objects.filter(returned_at__isnull=True)
+    oldest_return = pending_returns.order_by("recorded_at").first()
+    return [
+        JobOverview(
+            JobName.EXPIRE_OFFER,
+            JobName.EXPIRE_OFFER.label,
+            schedule,
+            last(JobName.EXPIRE_OFFER),
+            next_expiring.expiration_at if next_expiring else None,
+            next_expiring.slug if next_expiring else "",
+            open_offers.count(),
+        ),
+        JobOverview(
+            JobName.LAPSE_GUARANTEED_DELIVERY,
+            JobName.LAPSE_GUARANTEED_DELIVERY.label,
+            schedule,
+            last(JobName.LAPSE_GUARANTEED_DELIVERY),
+            next_gd.deadline_at if next_gd else None,
+            next_gd.reference if next_gd else "",
+            waiting_gds.count(),
+        ),
+        JobOverview(
+            JobName.EXCHANGE_DATE,
+            JobName.EXCHANGE_DATE.label,
+            schedule,
+            last(JobName.EXCHANGE_DATE),
+            exchange_candidates[0][0] if exchange_candidates else None,
+            exchange_candidates[0][1] if exchange_candidates else "",
+            len(exchange_candidates),
+        ),
+        JobOverview(
+            JobName.SETTLE_RETURNS,
+            JobName.SETTLE_RETURNS.label,
+            schedule,
+            last(JobName.SETTLE_RETURNS),
+            oldest_return.recorded_at if oldest_return else None,
+            f"{pending_returns.count()} pending" if oldest_return else "",
+            pending_returns.count(),
+        ),
+    ]

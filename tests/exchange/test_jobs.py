@@ -232,3 +232,18 @@ def test_reconcile_command_exits_non_zero_on_a_mismatch(auto: SeedOffer) -> None
     NewNoteDelivery.objects.filter(pk=delivery.pk).update(amount=delivery.amount * 2)
     with pytest.raises(CommandError, match="2008-senior"):
         call_command("reconcile", auto.offer.slug)
+
+
+@pytest.mark.django_db
+def test_the_admin_jobs_page_shows_schedule_last_run_and_next_due(
+    seed: SeedOffer, admin_client
+) -> None:  # type: ignore[no-untyped-def]
+    run_due_jobs(EXPIRATION)  # the expiration job ran once
+    response = admin_client.get("/admin/exchange/jobrun/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "beat tick every" in page
+    assert "Expiration" in page and "Done" in page
+    # The exchange date is next: Thursday, July 13, 2000, 00:00 New York.
+    assert "2000-07-13 00:00:00 EDT" in page
+    assert "level3-2000" in page
