@@ -23,8 +23,14 @@ demo: install
 	$(BIN)/python manage.py seed_offer --live --skip-if-loaded
 	$(BIN)/python manage.py rundemo
 
+# The browser tests drive Debian's Chromium (Playwright's own browser download does not
+# work here); install it once if the machine lacks it.
+/usr/bin/chromium:
+	command -v apt-get >/dev/null || { echo "Install Chromium at /usr/bin/chromium"; exit 1; }
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
 # The whole suite on PostgreSQL (the slow, real-parts tests included).
-test: install
+test: install /usr/bin/chromium
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider
 
 lint: install

@@ -185,7 +185,7 @@ def job_overview(now: dt.datetime) -> list[JobOverview]:
     if tick is None:
         schedule = "no beat schedule: run `manage.py migrate`"
     else:
-        every = f"every {tick.interval}" if tick.interval else str(tick.schedule)
+        every = str(tick.interval) if tick.interval else str(tick.schedule)
         ran = (
             f", beat last sent it {calendars.format_ny(tick.last_run_at)}"
             if tick.last_run_at
