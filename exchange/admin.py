@@ -34,6 +34,7 @@ from exchange.admin_actions import (
     ny_text,
     ny_time,
 )
+from exchange.admin_reports import OfferReportsMixin
 from exchange.models import (
     Deficiency,
     ExchangeOffer,
@@ -233,7 +234,7 @@ def percent(rate: Any) -> str:
 
 
 @admin.register(ExchangeOffer)
-class ExchangeOfferAdmin(TransitionAdmin):
+class ExchangeOfferAdmin(OfferReportsMixin, TransitionAdmin):
     desk_transitions = OFFER_TRANSITIONS
     list_display = (
         "name",
@@ -251,6 +252,22 @@ class ExchangeOfferAdmin(TransitionAdmin):
     date_hierarchy = "expiration_at"
     ordering = ("-expiration_at",)
     inlines = (NoteSeriesInline, OfferEventInline, HistoryInline)
+
+    def get_urls(self) -> list[Any]:
+        return self.report_urls() + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        context = {
+            "reports_url": reverse("admin:exchange_exchangeoffer_reports", args=[object_id]),
+            **(extra_context or {}),
+        }
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     # Terms fixed once notice of the offer is mailed: the minimum open periods and the
     # initial expiration are what holders were told.
