@@ -188,3 +188,38 @@ def test_tender_report_command_and_admin_pages_agree(desk: SeedOffer, client) ->
     assert bad.status_code == 400 and "YYYY-MM-DD HH:MM" in bad.content.decode()
     for name in ("final/", "deliveries.csv", "returns.csv", "audit.csv"):
         assert client.get(base + name).status_code == 200, name
+
+
+@pytest.mark.django_db
+def test_dashboard_on_the_admin_index(desk: SeedOffer, client) -> None:  # type: ignore[no-untyped-def]
+    import time_machine
+
+    client.force_login(staff_user("clerk2", "Clerks"))
+    with time_machine.travel(ny(2000, 6, 28, 12), tick=False):
+        page = client.get("/admin/").content.decode()
+    # 2008: A 5,000,000 + what remains of B 6,000,000 + C 1,000,000 pending delivery
+    # = 12,000,000 of 800,000,000 = 1.50%.
+    assert "$12,000,000.00" in page and "1.50%" in page
+    # 2010: D 100,000 (deficient) of 250,000,000 = 0.04%.
+    assert "$100,000.00" in page and "0.04%" in page
+    assert "Guaranteed delivery, notes pending" in page
+    # The guarantee executed Monday June 26 is due by the end of Thursday June 29.
+    assert "Fri Jun 30, 2000 00:00 EDT" in page
+    # 14 days, 5 hours to 5:00 p.m. on July 12.
+    assert "14 days 5 h 0 min" in page
+    assert "<polyline" in page
+
+
+@pytest.mark.django_db
+def test_dashboard_query_count_does_not_grow_with_tenders(desk: SeedOffer, client) -> None:  # type: ignore[no-untyped-def]
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(staff_user("clerk3", "Clerks"))
+    with CaptureQueriesContext(connection) as few:
+        client.get("/admin/")
+    for i in range(5):
+        book_entry_tender(desk, ny(2000, 6, 29, 10, i), amount="1000000")
+    with CaptureQueriesContext(connection) as more:
+        client.get("/admin/")
+    assert len(more.captured_queries) == len(few.captured_queries)

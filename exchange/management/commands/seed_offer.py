@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from exchange import calendars
+from exchange.demo import load_demo_tenders
 from exchange.models import ActorKind, ExchangeOffer, Issuer, NoteSeries, OfferState
 from exchange.services.base import Actor
 from exchange.services.offers import commence_offer
@@ -197,8 +199,14 @@ class Command(BaseCommand):
             f"(for the demo: delete db.sqlite3)."
         )
 
-    @transaction.atomic
     def handle(self, *args: object, **options: object) -> None:
+        # The demo cast's receipts would only flood the console (mail goes out after the
+        # commit, so the whole load runs under the dummy backend).
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            self._load(**options)
+
+    @transaction.atomic
+    def _load(self, **options: object) -> None:
         now = timezone.now()
         shift = dt.timedelta(days=live_shift_days(calendars.ny_date(now)) if options["live"] else 0)
 
@@ -300,6 +308,14 @@ class Command(BaseCommand):
                 mailed_on=day(NOTICE_MAILED_ON),
             )
         offer.refresh_from_db()
+        if offer.state == OfferState.OPEN:
+            # Tenders received over the days before now (live) or before June 21, 2000.
+            anchor = now if shift else calendars.ny_instant(dt.date(2000, 6, 21), dt.time(12, 0))
+            made = load_demo_tenders(
+                offer, min(anchor, offer.expiration_at - dt.timedelta(hours=1))
+            )
+            if made:
+                self.stdout.write(f"Demo tenders: {made}, in every state an open offer can show.")
         self.stdout.write(
             f"Seeded {offer.slug}: {offer.get_state_display()}, expires "
             f"{calendars.format_ny(offer.expiration_at)}; exchange date "
