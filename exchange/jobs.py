@@ -14,8 +14,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import timezone
 
 from exchange import calendars
@@ -80,31 +78,22 @@ def _expire(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
     if now < offer.expiration_at:
         # An extension recorded after the tick looked: the new instant stands.
         return JobOutcome.NOTHING_DUE, f"expires {calendars.format_ny(offer.expiration_at)}"
-    expire_offer(offer_id, actor=actor, now=now)
+    try:
+        offer = expire_offer(offer_id, actor=actor, now=now)
+    except DeskError as exc:  # extended while this run was on its way: the new instant stands
+        return JobOutcome.NOTHING_DUE, exc.message
     return JobOutcome.DONE, f"closed at {calendars.format_ny(offer.expiration_at)}"
 
 
 def _lapse(gd_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
-    gd = GuaranteedDelivery.objects.select_related("tender__holder", "guarantor").get(pk=gd_id)
-    if gd.state != GuaranteedDeliveryState.RECEIVED or gd.lapse_waived_by or now < gd.deadline_at:
-        return JobOutcome.NOTHING_DUE, f"{gd.get_state_display().lower()}"
-    lapse_guaranteed_delivery(gd_id, actor=actor, now=now)
-    recipients = [e for e in (gd.tender.holder.email, gd.guarantor.email) if e]
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(
-                subject=f"Guaranteed delivery {gd.reference} lapsed; tender {gd.tender.reference} rejected",
-                message=(
-                    f"The original notes guaranteed by {gd.guarantor.name} under notice {gd.reference} "
-                    f"were not delivered by {calendars.format_ny(gd.deadline_at)}, three New York "
-                    f"Stock Exchange trading days after the notice was executed. The tender "
-                    f"{gd.tender.reference} has been rejected."
-                ),
-                from_email=None,
-                recipient_list=recipients,
-            )
-        )
-    return JobOutcome.DONE, f"lapsed at {calendars.format_ny(gd.deadline_at)}; tender rejected"
+    gd = lapse_guaranteed_delivery(gd_id, actor=actor, now=now)
+    if gd.lapsed_at != now:
+        # Fulfilled, waived or lapsed already while this run was on its way.
+        return JobOutcome.NOTHING_DUE, gd.get_state_display().lower()
+    then = (
+        "; tender rejected" if getattr(gd, "tender_rejected", False) else "; tender already closed"
+    )
+    return JobOutcome.DONE, f"lapsed at {calendars.format_ny(gd.deadline_at)}{then}"
 
 
 def _exchange_date(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
@@ -144,6 +133,9 @@ def _subject_label(job: str, subject_id: int) -> str:
     ).first() or str(subject_id)
 
 
+REPEATABLE_OUTCOMES = {JobOutcome.NOTHING_DUE, JobOutcome.WAITING, JobOutcome.BLOCKED}
+
+
 def run_job(job: str, subject_id: int, *, now: dt.datetime | None = None) -> JobRun:
     """Run one job for one subject as of `now` (default: the clock), recording the run.
 
@@ -173,8 +165,31 @@ def run_job(job: str, subject_id: int, *, now: dt.datetime | None = None) -> Job
             detail=f"{type(exc).__name__}: {exc}",
         )
         raise
+    previous = (
+        JobRun.objects.filter(job=job, subject_id=subject_id)
+        .exclude(pk=run.pk)
+        .order_by("-started_at", "-id")
+        .first()
+    )
+    unchanged = (
+        previous is not None
+        and outcome in REPEATABLE_OUTCOMES
+        and previous.outcome == outcome
+        and previous.detail == detail
+    )
     if outcome == JobOutcome.BLOCKED:
-        log.error("Job %s for %s: %s", job, run.subject_label, detail)
+        # Loud when it starts; while it lasts, one line a tick is enough.
+        (log.warning if unchanged else log.error)(
+            "Job %s for %s: %s", job, run.subject_label, detail
+        )
+    if unchanged:
+        # A job waiting (or blocked) tick after tick keeps one row, brought up to date,
+        # rather than a row a minute: the page shows when it last looked.
+        assert previous is not None
+        JobRun.objects.filter(pk=run.pk).delete()
+        JobRun.objects.filter(pk=previous.pk).update(as_of=as_of, finished_at=timezone.now())
+        previous.refresh_from_db()
+        return previous
     JobRun.objects.filter(pk=run.pk).update(
         finished_at=timezone.now(), outcome=outcome, detail=detail
     )

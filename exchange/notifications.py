@@ -119,3 +119,28 @@ def tenders_returned(tender_ids: Iterable[int]) -> None:
             for t in _tenders(tender_ids)
         ]
     )
+
+
+def guarantee_lapsed(gd_id: int) -> None:
+    """To the tendering holder and the guarantor: the notes did not arrive in time."""
+    from exchange.models import GuaranteedDelivery
+
+    gd = GuaranteedDelivery.objects.select_related(
+        "tender__holder", "tender__offer", "guarantor"
+    ).get(pk=gd_id)
+    recipients = [e for e in (gd.tender.holder.email, gd.guarantor.email) if e]
+    if not recipients:
+        return
+    _after_commit(
+        [
+            (
+                f"Guaranteed delivery {gd.reference} lapsed; tender {gd.tender.reference} rejected",
+                f"The original notes guaranteed by {gd.guarantor.name} under notice {gd.reference} "
+                f"were not delivered by {calendars.format_ny(gd.deadline_at)}, three New York Stock "
+                f"Exchange trading days after the notice was executed. The tender "
+                f"{gd.tender.reference} has been rejected." + _sign_off(gd.tender),
+                settings.DEFAULT_FROM_EMAIL,
+                recipients,
+            )
+        ]
+    )

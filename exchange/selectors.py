@@ -114,7 +114,15 @@ def reconcile(offer: ExchangeOffer) -> list[SeriesReconciliation]:
             Q(guaranteed_delivery__isnull=True)
             | Q(guaranteed_delivery__state=GuaranteedDeliveryState.FULFILLED)
         )
-        tendered = in_hand.aggregate(t=Sum("amount"))["t"] or ZERO
+        # A withdrawal made while a guarantee still awaited the notes took back notes the
+        # agent never held: they are not part of what reached its hands.
+        never_held = (
+            WithdrawalNotice.objects.filter(
+                tender__in=in_hand, state=WithdrawalState.EFFECTIVE, note_return__isnull=True
+            ).aggregate(t=Sum("amount"))["t"]
+            or ZERO
+        )
+        tendered = (in_hand.aggregate(t=Sum("amount"))["t"] or ZERO) - never_held
         delivered = (
             NewNoteDelivery.objects.filter(series=series).aggregate(t=Sum("amount"))["t"] or ZERO
         )

@@ -9,13 +9,24 @@ from celery import shared_task
 from django.db import DatabaseError
 from django.utils import timezone
 
+from exchange import calendars
 from exchange.jobs import due_work, run_job
+
+
+def _instant(as_of: str | None) -> dt.datetime | None:
+    """An ISO instant for a replay; without an offset it is New York time, never naive."""
+    if not as_of:
+        return None
+    moment = dt.datetime.fromisoformat(as_of)
+    if moment.tzinfo is None:
+        moment = calendars.ny_instant(moment.date(), moment.time())
+    return moment
 
 
 @shared_task(name="exchange.tick", ignore_result=True)
 def tick(as_of: str | None = None) -> int:
     """Enqueue every job due now (or at `as_of`, an ISO instant, for replays)."""
-    now = dt.datetime.fromisoformat(as_of) if as_of else timezone.now()
+    now = _instant(as_of) or timezone.now()
     work = due_work(now)
     for item in work:
         run_job_task.delay(item.job, item.subject_id, now.isoformat() if as_of else None)
@@ -34,7 +45,7 @@ def tick(as_of: str | None = None) -> int:
     acks_late=True,
 )
 def run_job_task(self: object, job: str, subject_id: int, as_of: str | None = None) -> str:
-    now = dt.datetime.fromisoformat(as_of) if as_of else None
+    now = _instant(as_of)
     run = run_job(job, subject_id, now=now)
     return f"{run.job} {run.subject_label}: {run.outcome} — {run.detail}"
 

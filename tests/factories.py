@@ -212,6 +212,8 @@ def paper_tender(
     **letter: Any,
 ) -> Tender:
     amount = sum((Decimal(a) for _, a in certificates), Decimal("0"))
+    # The letter names the notes as registered: to the holder tendering them.
+    letter.setdefault("registered_names", (holder or seed.registered).name)
     return receive_tender(
         offer_id=seed.offer.pk,
         series_id=(series or seed.senior_2008).pk,

@@ -107,7 +107,9 @@ class ExchangeOffer(ConcurrentTransitionMixin, models.Model):
     # --- derived dates -------------------------------------------------------
     @property
     def expiration_date(self) -> dt.date:
-        return calendars.ny_date(self.expiration_at)
+        """The New York day the offer expires on. An expiration at "12:00 midnight" at the
+        end of a day is stored as the next day's first instant; it belongs to the day it ends."""
+        return calendars.ny_date(self.expiration_at - dt.timedelta(microseconds=1))
 
     @property
     def exchange_date(self) -> dt.date:

@@ -65,6 +65,14 @@ def lock_offer_shared(offer_id: int) -> ExchangeOffer:
     return ExchangeOffer.objects.get(pk=offer_id)  # SQLite (the demo) serialises writers anyway
 
 
+def lock_offer_of_tender(tender_id: int) -> ExchangeOffer:
+    """Take the offer's shared lock before any row of one of its tenders: every service
+    locks in the order offer, then tender (then its notices), so none can deadlock another."""
+    from exchange.models import Tender
+
+    return lock_offer_shared(Tender.objects.values_list("offer_id", flat=True).get(pk=tender_id))
+
+
 def require_aware(now: dt.datetime) -> dt.datetime:
     if now.tzinfo is None:
         raise ValueError("`now` must be timezone-aware (the server's clock, in UTC)")

@@ -28,9 +28,11 @@ from exchange.models import (
     StateChange,
     Tender,
     TenderState,
+    WithdrawalNotice,
+    WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
-from exchange.services.base import Actor, DeskError, history_rows_for_ids
+from exchange.services.base import Actor, DeskError, history_rows_for_ids, lock_offer_shared
 from exchange.services.offers import accept_offer, complete_offer
 
 log = logging.getLogger(__name__)
@@ -67,14 +69,35 @@ def _chunk_size() -> int:
     return int(settings.EXCHANGE_DATE_CHUNK_SIZE)
 
 
+def _still_accepting(offer: ExchangeOffer) -> bool:
+    """Inside each chunk's transaction: the offer (locked shared, so a stop order being
+    recorded waits for the chunk, and the next chunk sees it) must still be accepted and
+    free of any stop order. A stop order stops the run loudly; an offer another worker
+    has completed meanwhile just ends it (False)."""
+    current = lock_offer_shared(offer.pk)
+    if current.stop_order_in_effect:
+        message = (
+            f"Exchange date for {offer.slug} stopped: a stop order is threatened or in effect. "
+            "No further original notes are accepted and no new notes issued until it is lifted."
+        )
+        log.error(message, extra={"offer_id": offer.pk})
+        raise StopOrderBlocks(message)
+    return current.state == OfferState.ACCEPTED
+
+
 def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
     """Valid → accepted, with a NewNoteDelivery each for the live amount, chunk by chunk."""
     total = 0
     while True:
         with transaction.atomic():
+            if not _still_accepting(offer):
+                return total
             rows = list(
                 Tender.objects.select_for_update()
                 .filter(offer=offer, state=TenderState.VALID)
+                # A notice of withdrawal received in time and not yet decided holds the
+                # tender back: only notes "validly tendered and not withdrawn" are accepted.
+                .exclude(withdrawals__state=WithdrawalState.RECEIVED)
                 .order_by("id")
                 .values_list(
                     "id",
@@ -142,6 +165,7 @@ def reject_deficient_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.date
             rows = list(
                 Tender.objects.select_for_update()
                 .filter(offer=offer, state=TenderState.DEFICIENT)
+                .exclude(withdrawals__state=WithdrawalState.RECEIVED)
                 .order_by("id")
                 .values_list("id", "amount", "withdrawn_amount", "channel")[: _chunk_size()]
             )
@@ -184,8 +208,10 @@ def dispatch_new_notes(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) 
     total = 0
     while True:
         with transaction.atomic():
+            if not _still_accepting(offer):
+                return total
             rows = list(
-                NewNoteDelivery.objects.select_for_update()
+                NewNoteDelivery.objects.select_for_update(of=("self",))
                 .filter(tender__offer=offer, delivered_at__isnull=True)
                 .order_by("id")
                 .values_list("id", "tender_id")[: _chunk_size()]
@@ -224,15 +250,29 @@ def dispatch_returns(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) ->
     while True:
         with transaction.atomic():
             rows = list(
-                NoteReturn.objects.select_for_update()
+                NoteReturn.objects.select_for_update(of=("self",))
                 .filter(tender__offer=offer, returned_at__isnull=True)
                 .order_by("id")
                 .values_list("id", "tender_id")[: _chunk_size()]
             )
             if not rows:
                 break
-            NoteReturn.objects.filter(id__in=[r[0] for r in rows], returned_at__isnull=True).update(
+            return_ids = [r[0] for r in rows]
+            NoteReturn.objects.filter(id__in=return_ids, returned_at__isnull=True).update(
                 returned_at=now
+            )
+            StateChange.objects.bulk_create(
+                history_rows_for_ids(
+                    NoteReturn,
+                    return_ids,
+                    action="exchange.note_return.sent",
+                    from_state="pending",
+                    to_state="returned",
+                    actor=actor,
+                    now=now,
+                    reason="Original notes returned (certificates mailed or DTC position credited).",
+                    offer_id=offer.pk,
+                )
             )
             total += len(rows)
         pause_between_chunks()
@@ -325,6 +365,13 @@ def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> Excha
     result.returned_not_accepted = reject_deficient_tenders(offer, actor=actor, now=now)
     result.deliveries_dispatched = dispatch_new_notes(offer, actor=actor, now=now)
     result.returns_dispatched = dispatch_returns(offer, actor=actor, now=now)
+    notices = WithdrawalNotice.objects.filter(
+        tender__offer=offer, state=WithdrawalState.RECEIVED
+    ).count()
+    if notices:
+        result.outcome = "waiting"
+        result.notes.append(f"{notices} notice(s) of withdrawal received in time await a clerk")
+        return result
     undecided = Tender.objects.filter(offer=offer, state__in=TENDER_OPEN_STATES).count()
     if undecided:
         result.outcome = "waiting"

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from exchange import calendars
+from exchange import calendars, notifications
 from exchange.models import (
     Channel,
     ExchangeOffer,
@@ -21,7 +21,13 @@ from exchange.models import (
     TenderedCertificate,
     TenderState,
 )
-from exchange.services.base import Actor, DeskError, record, require_aware
+from exchange.services.base import (
+    Actor,
+    DeskError,
+    lock_offer_of_tender,
+    record,
+    require_aware,
+)
 from exchange.services.tenders import (
     LETTER_FIELDS,
     CertificateTendered,
@@ -131,6 +137,14 @@ def fulfil_guaranteed_delivery(
 ) -> GuaranteedDelivery:
     """The notes (or DTC's confirmation) and the letter arrive: in time, the tender is received."""
     require_aware(now)
+    tender_id = GuaranteedDelivery.objects.values_list("tender_id", flat=True).get(pk=gd_id)
+    offer = lock_offer_of_tender(tender_id)
+    tender = (
+        Tender.objects.select_for_update(of=("self",))
+        .select_related("series", "holder")
+        .get(pk=tender_id)
+    )
+    tender.offer = offer
     gd = GuaranteedDelivery.objects.select_for_update().get(pk=gd_id)
     if gd.state == GuaranteedDeliveryState.FULFILLED:
         return gd
@@ -141,11 +155,6 @@ def fulfil_guaranteed_delivery(
             f"The notes were due by {calendars.format_ny(gd.deadline_at)} (three NYSE trading days "
             f"after execution); a late delivery needs the issuer's waiver."
         )
-    tender = (
-        Tender.objects.select_for_update()
-        .select_related("offer", "series", "holder")
-        .get(pk=gd.tender_id)
-    )
     if tender.state != TenderState.PENDING_DELIVERY:
         raise DeskError(
             f"Tender {tender.reference} is {tender.get_state_display().lower()}; no notes can be "
@@ -164,9 +173,9 @@ def fulfil_guaranteed_delivery(
             tender.holder, tender.series, calendars.ny_date(now), certificates
         )
         total = sum((amount for _, amount in matched), Decimal("0"))
-        if total != tender.amount:
+        if total != tender.live_amount:
             raise DeskError(
-                f"The certificates come to ${total:,.2f}, not the ${tender.amount:,.2f} guaranteed.",
+                f"The certificates come to ${total:,.2f}, not the ${tender.live_amount:,.2f} guaranteed and not withdrawn.",
                 field="certificates",
             )
         TenderedCertificate.objects.bulk_create(
@@ -208,6 +217,9 @@ def fulfil_guaranteed_delivery(
 def lapse_guaranteed_delivery(gd_id: int, *, actor: Actor, now: dt.datetime) -> GuaranteedDelivery:
     """At the deadline an unfulfilled notice lapses and its tender is rejected, unless waived."""
     require_aware(now)
+    tender_id = GuaranteedDelivery.objects.values_list("tender_id", flat=True).get(pk=gd_id)
+    lock_offer_of_tender(tender_id)
+    tender = Tender.objects.select_for_update().get(pk=tender_id)
     gd = GuaranteedDelivery.objects.select_for_update().get(pk=gd_id)
     if gd.state != GuaranteedDeliveryState.RECEIVED or gd.lapse_waived_by:
         return gd
@@ -215,7 +227,6 @@ def lapse_guaranteed_delivery(gd_id: int, *, actor: Actor, now: dt.datetime) -> 
         raise DeskError(
             f"Guaranteed delivery {gd.reference} is not due until {calendars.format_ny(gd.deadline_at)}."
         )
-    tender = Tender.objects.select_for_update().get(pk=gd.tender_id)
     gd.lapse()
     gd.lapsed_at = now
     gd.save(update_fields=["state", "lapsed_at"])
@@ -231,7 +242,8 @@ def lapse_guaranteed_delivery(gd_id: int, *, actor: Actor, now: dt.datetime) -> 
     )
     # A tender already closed (withdrawn, or rejected when the offer was terminated) has
     # nothing left to reject; the guarantee still lapses so the job does not retry it.
-    if tender.state == TenderState.PENDING_DELIVERY:
+    gd.tender_rejected = tender.state == TenderState.PENDING_DELIVERY  # type: ignore[attr-defined]
+    if gd.tender_rejected:  # type: ignore[attr-defined]
         reject_locked_tender(
             tender,
             actor=actor,
@@ -239,6 +251,7 @@ def lapse_guaranteed_delivery(gd_id: int, *, actor: Actor, now: dt.datetime) -> 
             reason=f"Guaranteed delivery {gd.reference} lapsed.",
             return_reason=ReturnReason.REJECTED,
         )
+        notifications.guarantee_lapsed(gd.pk)
     return gd
 
 

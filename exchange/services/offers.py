@@ -11,12 +11,18 @@ from django_fsm import can_proceed
 from exchange import calendars
 from exchange.models import (
     ExchangeOffer,
+    GuaranteedDelivery,
+    GuaranteedDeliveryState,
+    NewNoteDelivery,
+    NoteReturn,
     OfferEvent,
     OfferEventKind,
     OfferState,
     ReturnReason,
     Tender,
     TenderState,
+    WithdrawalNotice,
+    WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
 from exchange.services.base import Actor, DeskError, record, require_aware
@@ -90,8 +96,13 @@ def commence_offer(
         )
     if not offer.series.exists():
         raise DeskError("Add the note series before commencing the offer.")
-    mailed = mailed_on or calendars.ny_date(now)
-    _check_minimum_open(offer, offer.expiration_at, mailed)
+    today = calendars.ny_date(now)
+    mailed = mailed_on or today
+    if mailed > today:
+        raise DeskError("Notice cannot be mailed after the offer commences.", field="mailed_on")
+    # The minimum periods run from the later of the mailing and the commencement: a
+    # backdated mailing date must not shorten them.
+    _check_minimum_open(offer, offer.expiration_at, max(mailed, today))
     offer.commence()
     offer.notice_mailed_on = mailed
     offer.commenced_at = now
@@ -152,7 +163,8 @@ def extend_offer(
             field="new_expiration",
         )
     assert offer.notice_mailed_on is not None  # open offers were commenced with it
-    _check_minimum_open(offer, new_expiration, offer.notice_mailed_on)
+    opened = calendars.ny_date(offer.commenced_at) if offer.commenced_at else offer.notice_mailed_on
+    _check_minimum_open(offer, new_expiration, max(offer.notice_mailed_on, opened))
     offer.extend()
     offer.expiration_at = new_expiration
     offer.save(update_fields=["state", "expiration_at"])
@@ -192,6 +204,8 @@ def five_business_day_expiration(offer: ExchangeOffer, notice_day: dt.date) -> d
     if offer.expiration_date >= fifth:
         return None
     usual_time = calendars.ny_localtime(offer.expiration_at).time()
+    if usual_time == dt.time(0, 0):  # "12:00 midnight": the end of the fifth business day
+        return calendars.end_of_ny_day(fifth)
     return calendars.ny_instant(fifth, usual_time)
 
 
@@ -372,9 +386,27 @@ def complete_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> Exchange
         return offer
     if offer.state != OfferState.ACCEPTED:
         raise DeskError("Only an accepted offer can complete.")
-    undecided = Tender.objects.filter(offer=offer, state__in=[*TENDER_OPEN_STATES]).count()
-    if undecided:
-        raise DeskError(f"{undecided} tender(s) are neither accepted nor rejected yet.")
+    # Completed means every new note delivered and everything else returned.
+    outstanding = {
+        "tender(s) neither accepted nor rejected": Tender.objects.filter(
+            offer=offer, state__in=TENDER_OPEN_STATES
+        ).count(),
+        "accepted tender(s) whose new notes are not delivered": Tender.objects.filter(
+            offer=offer, state=TenderState.ACCEPTED
+        ).count(),
+        "new-note deliveries not yet made": NewNoteDelivery.objects.filter(
+            tender__offer=offer, delivered_at__isnull=True
+        ).count(),
+        "returns of original notes not yet sent": NoteReturn.objects.filter(
+            tender__offer=offer, returned_at__isnull=True
+        ).count(),
+        "notice(s) of withdrawal not yet decided": WithdrawalNotice.objects.filter(
+            tender__offer=offer, state=WithdrawalState.RECEIVED
+        ).count(),
+    }
+    left = [f"{n} {what}" for what, n in outstanding.items() if n]
+    if left:
+        raise DeskError("The offer cannot complete yet: " + "; ".join(left) + ".")
     offer.complete()
     offer.completed_at = now
     offer.save(update_fields=["state", "completed_at"])
@@ -429,6 +461,24 @@ def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: st
             now=now,
             reason=f"Offer terminated: {reason}",
             return_reason=ReturnReason.TERMINATED,
+        )
+    # Guarantees still waiting for notes close with the offer: nothing more is expected,
+    # and the deadline job must not later "lapse" them for notes never needed.
+    for gd in GuaranteedDelivery.objects.select_for_update().filter(
+        tender__offer=offer, state=GuaranteedDeliveryState.RECEIVED
+    ):
+        gd.lapse()
+        gd.lapsed_at = now
+        gd.save(update_fields=["state", "lapsed_at"])
+        record(
+            gd,
+            action="exchange.guaranteed_delivery.closed",
+            from_state=GuaranteedDeliveryState.RECEIVED,
+            to_state=gd.state,
+            actor=actor,
+            now=now,
+            reason=f"Offer terminated: {reason}",
+            offer=offer,
         )
     return offer
 

@@ -26,12 +26,14 @@ from exchange.models import (
     Tender,
     TenderedCertificate,
     TenderState,
+    WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
 from exchange.services.base import (
     Actor,
     DeskError,
     check_denomination,
+    lock_offer_of_tender,
     lock_offer_shared,
     record,
     require_aware,
@@ -88,19 +90,41 @@ class LetterOfTransmittal:
     letter: dict[str, object] = field(default_factory=dict)
 
 
-def _open_tendered(holder: Holder, series: NoteSeries) -> Decimal:
-    total = Tender.objects.filter(
+# Paper letters deliver certificates, book-entry tenders move a DTC position: each draws
+# on its own kind of holding (a guaranteed delivery may bring either).
+_FORM_OF_CHANNEL = {
+    Channel.PAPER_LETTER: HoldingForm.CERTIFICATE,
+    Channel.BOOK_ENTRY: HoldingForm.DTC_POSITION,
+}
+
+
+def _open_tendered(holder: Holder, series: NoteSeries, channel: str | None = None) -> Decimal:
+    tenders = Tender.objects.filter(
         holder=holder, series=series, state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED]
-    ).aggregate(total=Sum(F("amount") - F("withdrawn_amount")))["total"]
+    )
+    if channel is not None:
+        tenders = tenders.filter(channel=channel)
+    total = tenders.aggregate(total=Sum(F("amount") - F("withdrawn_amount")))["total"]
     return total or Decimal("0")
 
 
-def available_to_tender(holder: Holder, series: NoteSeries, on: dt.date) -> Decimal:
-    """What the holder holds of the series on `on`, less what it has tendered and not withdrawn."""
-    held = Holding.objects.of_record_on(on).filter(holder=holder, series=series).aggregate(
-        total=Sum("amount")
-    )["total"] or Decimal("0")
-    return held - _open_tendered(holder, series)
+def _held(holder: Holder, series: NoteSeries, on: dt.date, form: str | None = None) -> Decimal:
+    holdings = Holding.objects.of_record_on(on).filter(holder=holder, series=series)
+    if form is not None:
+        holdings = holdings.filter(form=form)
+    return holdings.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+
+
+def available_to_tender(
+    holder: Holder, series: NoteSeries, on: dt.date, channel: str | None = None
+) -> Decimal:
+    """What the holder holds of the series on `on`, less what it has tendered and not
+    withdrawn; for a paper or book-entry tender, also within that kind of holding."""
+    free = _held(holder, series, on) - _open_tendered(holder, series)
+    form = _FORM_OF_CHANNEL.get(channel) if channel else None
+    if form is not None:
+        free = min(free, _held(holder, series, on, form) - _open_tendered(holder, series, channel))
+    return free
 
 
 def _check_offer_takes_tenders(offer: ExchangeOffer, now: dt.datetime) -> None:
@@ -200,9 +224,11 @@ def receive_tender(
         raise DeskError(
             "An eligible guarantor institution guarantees tenders; it does not tender notes."
         )
+    if submission.channel == Channel.BOOK_ENTRY and holder.kind != HolderKind.DTC_PARTICIPANT:
+        raise DeskError("Book-entry tenders come from a DTC participant.", field="channel")
     check_denomination(submission.amount, series.denomination, series.amount_label, "amount")
     today = calendars.ny_date(now)
-    free = available_to_tender(holder, series, today)
+    free = available_to_tender(holder, series, today, submission.channel)
     if submission.amount > free:
         raise DeskError(
             f"{holder.name} can tender at most ${free:,.2f} {series.amount_label} of the "
@@ -221,8 +247,6 @@ def receive_tender(
                 field="certificates",
             )
     elif submission.channel == Channel.BOOK_ENTRY:
-        if holder.kind != HolderKind.DTC_PARTICIPANT:
-            raise DeskError("Book-entry tenders come from a DTC participant.", field="channel")
         if not str(submission.letter.get("book_entry_confirmation", "")).strip():
             raise DeskError(
                 "A book-entry tender is received only with DTC's book-entry confirmation.",
@@ -271,7 +295,16 @@ def receive_tender(
 
 
 def _lock_tender(tender_id: int) -> Tender:
-    return Tender.objects.select_for_update().select_related("offer", "series").get(pk=tender_id)
+    # The offer first (shared), then the tender row alone: select_related would otherwise
+    # lock the joined offer and series rows FOR UPDATE too.
+    offer = lock_offer_of_tender(tender_id)
+    tender = (
+        Tender.objects.select_for_update(of=("self",))
+        .select_related("offer", "series")
+        .get(pk=tender_id)
+    )
+    tender.offer = offer
+    return tender
 
 
 def _transition(
@@ -387,6 +420,73 @@ def _maybe_validate(tender: Tender, *, actor: Actor, now: dt.datetime) -> None:
         )
 
 
+# Which boxes of the letter a holder may correct when curing each kind of defect. A cure
+# never reaches the amount, the notes or the instructions: those need a new letter.
+CURABLE_BOXES: dict[str, frozenset[str]] = {
+    DeficiencyKind.SIGNATURE: frozenset({"signed", "signer_name", "signer_capacity"}),
+    DeficiencyKind.MEDALLION_GUARANTEE: frozenset({"medallion_guarantor", "medallion_program"}),
+    DeficiencyKind.BOOK_ENTRY_CONFIRMATION: frozenset(
+        {"book_entry_confirmation", "agents_message"}
+    ),
+    DeficiencyKind.REPRESENTATIONS: frozenset(
+        {
+            "rep_full_authority",
+            "rep_not_affiliate",
+            "rep_not_broker_dealer_from_issuer",
+            "rep_ordinary_course",
+            "rep_no_distribution",
+            "rep_affiliate_will_comply",
+        }
+    ),
+    DeficiencyKind.BROKER_DEALER_ACKNOWLEDGMENT: frozenset(
+        {"broker_dealer_prospectus_acknowledged", "prospectus_copies_requested"}
+    ),
+    DeficiencyKind.W9: frozenset({"w9_tin_last4", "w9_certified", "w9_exempt_payee"}),
+}
+_BOOLEAN_BOXES = frozenset(
+    name
+    for name in LETTER_FIELDS
+    if name.startswith(("rep_", "w9_certified", "w9_exempt"))
+    or name
+    in {"signed", "agents_message", "is_broker_dealer", "broker_dealer_prospectus_acknowledged"}
+)
+
+
+def _checked_cure_updates(deficiency: Deficiency, updates: dict[str, object]) -> dict[str, object]:
+    allowed = CURABLE_BOXES.get(deficiency.kind, frozenset())
+    refused = set(updates) - allowed
+    if refused:
+        raise DeskError(
+            f"Curing “{deficiency.get_kind_display()}” may correct only "
+            + (", ".join(sorted(allowed)) if allowed else "nothing on the letter (call the desk)")
+            + f"; not {', '.join(sorted(refused))}."
+        )
+    checked: dict[str, object] = {}
+    for name, value in updates.items():
+        if name in _BOOLEAN_BOXES:
+            if not isinstance(value, bool):
+                raise DeskError(f"{name} must be yes or no.", field=name)
+        elif name == "medallion_guarantor":
+            guarantor = (
+                value if isinstance(value, Holder) else Holder.objects.filter(pk=value).first()
+            )
+            if guarantor is None or guarantor.kind != HolderKind.ELIGIBLE_GUARANTOR:
+                raise DeskError("Name an eligible guarantor institution.", field=name)
+            value = guarantor
+        elif name == "prospectus_copies_requested":
+            if not isinstance(value, int) or not 0 <= value <= 100:
+                raise DeskError("Ask for between 0 and 100 copies.", field=name)
+        elif name == "w9_tin_last4":
+            if not (
+                isinstance(value, str) and (value == "" or (len(value) == 4 and value.isdigit()))
+            ):
+                raise DeskError("Give the last four digits of the TIN.", field=name)
+        elif not isinstance(value, str) or len(value) > 200:
+            raise DeskError(f"{name} must be text of at most 200 characters.", field=name)
+        checked[name] = value
+    return checked
+
+
 @transaction.atomic
 def cure_deficiency(
     deficiency_id: int,
@@ -398,8 +498,11 @@ def cure_deficiency(
 ) -> Deficiency:
     """The holder cures a defect; only before the expiration instant."""
     require_aware(now)
+    # Lock order: offer, tender, then the deficiency (as every other service).
+    tender = _lock_tender(
+        Deficiency.objects.values_list("tender_id", flat=True).get(pk=deficiency_id)
+    )
     deficiency = Deficiency.objects.select_for_update().get(pk=deficiency_id)
-    tender = _lock_tender(deficiency.tender_id)
     if deficiency.status == DeficiencyStatus.CURED:
         return deficiency
     if deficiency.status != DeficiencyStatus.OPEN:
@@ -413,18 +516,26 @@ def cure_deficiency(
             f"Defects must be cured before the offer expires ({calendars.format_ny(tender.offer.expiration_at)}); "
             f"only the issuer can now waive it."
         )
-    updates = dict(letter_updates or {})
-    unknown = set(updates) - LETTER_FIELDS
-    if unknown:
-        raise DeskError(f"Unexpected fields on the letter: {', '.join(sorted(unknown))}.")
+    updates = _checked_cure_updates(deficiency, dict(letter_updates or {}))
     if updates:
-        # The holder's corrected boxes replace the letter's; the history row keeps what changed.
-        changed = {name: value for name, value in updates.items() if getattr(tender, name) != value}
-        for name, value in changed.items():
+        # The holder's corrected boxes replace the letter's; the history row keeps both.
+        changed = {
+            name: (getattr(tender, name), value)
+            for name, value in updates.items()
+            if getattr(tender, name) != value
+        }
+        for name, (_, value) in changed.items():
             setattr(tender, name, value)
         if changed:
             tender.save(update_fields=list(changed))
-            note = (note + " " if note else "") + "Corrected: " + ", ".join(sorted(changed)) + "."
+            note = (
+                (note + " " if note else "")
+                + "Corrected: "
+                + "; ".join(
+                    f"{name}: {old!r} → {new!r}" for name, (old, new) in sorted(changed.items())
+                )
+                + "."
+            )
     deficiency.status = DeficiencyStatus.CURED
     deficiency.resolved_at = now
     deficiency.resolved_by = actor.user if actor.user is not None else None
@@ -463,8 +574,11 @@ def waive_deficiency(
         raise DeskError(
             "Name the issuer's officer who authorised the waiver.", field="authorized_by"
         )
+    # Lock order: offer, tender, then the deficiency (as every other service).
+    tender = _lock_tender(
+        Deficiency.objects.values_list("tender_id", flat=True).get(pk=deficiency_id)
+    )
     deficiency = Deficiency.objects.select_for_update().get(pk=deficiency_id)
-    tender = _lock_tender(deficiency.tender_id)
     if deficiency.status == DeficiencyStatus.WAIVED:
         return deficiency
     if deficiency.status != DeficiencyStatus.OPEN:
@@ -575,6 +689,10 @@ def accept_tender(tender_id: int, *, actor: Actor, now: dt.datetime) -> Tender:
         raise DeskError("The issuer's notice of acceptance has not been recorded for this offer.")
     if tender.offer.stop_order_in_effect:
         raise DeskError("A stop order is threatened or in effect: nothing may be accepted.")
+    if tender.withdrawals.filter(state=WithdrawalState.RECEIVED).exists():
+        raise DeskError(
+            f"A notice of withdrawal of tender {tender.reference} awaits a decision; decide it first."
+        )
     _transition(
         tender,
         "accept",

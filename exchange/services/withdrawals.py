@@ -25,7 +25,7 @@ from exchange.models.tenders import TENDER_OPEN_STATES
 from exchange.services.base import (
     Actor,
     DeskError,
-    lock_offer_shared,
+    lock_offer_of_tender,
     record,
     require_aware,
 )
@@ -46,11 +46,42 @@ def _split_numbers(text: str) -> list[str]:
     return [part.strip().upper() for part in text.replace("\n", ",").split(",") if part.strip()]
 
 
+def _normalised(name: str) -> str:
+    return " ".join(name.replace(",", " ").replace(".", " ").split()).casefold()
+
+
+def _names_match(given: str, expected: list[str]) -> bool:
+    """The notice must name the person the letter names. Case, spacing, punctuation and a
+    shortened form ("Bayside" for "Bayside Securities LLC") are allowed; a name with any
+    word that is not in the letter's name is someone else."""
+    words = set(_normalised(given).split())
+    return bool(words) and any(
+        words <= set(_normalised(line).split())
+        for candidate in expected
+        if candidate
+        for line in candidate.splitlines()
+    )
+
+
+def _tendering_names(tender: Tender) -> list[str]:
+    return [
+        tender.holder.name,
+        tender.signer_name,
+        tender.registered_names,
+        tender.beneficial_owner,
+    ]
+
+
 def missing_elements(notice: WithdrawalNotice, tender: Tender) -> list[str]:
     """Which of the prospectus's six required elements the notice lacks."""
     missing: list[str] = []
     if not notice.tendering_person_name.strip():
         missing.append("(1) the person named in the letter of transmittal as having tendered")
+    elif not _names_match(notice.tendering_person_name, _tendering_names(tender)):
+        missing.append(
+            f"(1) the person who tendered, as the letter names it (the notice says "
+            f"“{notice.tendering_person_name.strip()}”; the letter: {tender.holder.name})"
+        )
     if tender.channel == Channel.PAPER_LETTER and not _split_numbers(notice.certificate_numbers):
         missing.append("(2) the certificate numbers of the notes withdrawn")
     if notice.amount <= 0 or notice.amount % tender.series.denomination:
@@ -59,6 +90,11 @@ def missing_elements(notice: WithdrawalNotice, tender: Tender) -> list[str]:
         missing.append("(4) a statement that the holder withdraws its election to exchange")
     if not notice.registered_holder_name.strip():
         missing.append("(5) the name of the registered holder")
+    elif not _names_match(notice.registered_holder_name, [tender.registered_names]):
+        missing.append(
+            f"(5) the registered holder as the notes are registered (the notice says "
+            f"“{notice.registered_holder_name.strip()}”; the letter: {tender.registered_names})"
+        )
     if not (notice.signed_as_letter or notice.succession_evidence.strip()):
         missing.append(
             "(6) a signature as on the letter of transmittal, or evidence of succession to "
@@ -82,8 +118,12 @@ def receive_withdrawal(
     case: the holder is signed in, so the signature element is the holder's own).
     """
     require_aware(now)
-    tender = Tender.objects.select_for_update().select_related("series").get(pk=tender_id)
-    offer = lock_offer_shared(tender.offer_id)
+    offer = lock_offer_of_tender(tender_id)
+    tender = (
+        Tender.objects.select_for_update(of=("self",))
+        .select_related("series", "holder")
+        .get(pk=tender_id)
+    )
     tender.offer = offer
     if now >= offer.expiration_at or not offer.accepts_withdrawals_at(now):
         raise DeskError(
@@ -131,14 +171,17 @@ def receive_withdrawal(
 def process_withdrawal(withdrawal_id: int, *, actor: Actor, now: dt.datetime) -> WithdrawalNotice:
     """A clerk decides a notice received on paper; timeliness is judged by its receipt time."""
     require_aware(now)
+    tender_id = WithdrawalNotice.objects.values_list("tender_id", flat=True).get(pk=withdrawal_id)
+    offer = lock_offer_of_tender(tender_id)
+    tender = (
+        Tender.objects.select_for_update(of=("self",))
+        .select_related("series", "holder")
+        .get(pk=tender_id)
+    )
+    tender.offer = offer
     withdrawal = WithdrawalNotice.objects.select_for_update().get(pk=withdrawal_id)
     if withdrawal.state != WithdrawalState.RECEIVED:
         return withdrawal
-    tender = (
-        Tender.objects.select_for_update()
-        .select_related("offer", "series")
-        .get(pk=withdrawal.tender_id)
-    )
     _decide(withdrawal, tender, actor=actor, now=now)
     return withdrawal
 

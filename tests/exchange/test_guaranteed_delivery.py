@@ -457,3 +457,39 @@ def test_notes_arriving_for_a_closed_tender_are_refused_with_a_desk_error(
     with pytest.raises(DeskError):
         _fulfil(gd, ny(2000, 7, 13, 10, 0))
     assert Tender.objects.get(pk=gd.tender_id).state == closed_state
+
+
+@pytest.mark.django_db
+def test_after_a_partial_withdrawal_the_notes_delivered_are_the_rest(seed: SeedOffer) -> None:
+    from exchange.selectors import reconcile
+
+    now = ny(2000, 6, 26, 10)
+    gd = _receive(seed, now)  # $5,000,000 guaranteed
+    receive_withdrawal(
+        gd.tender_id,
+        notice=NoticeOfWithdrawal(
+            "Ardsley Pension Trust", "", Decimal("1000000"), True, "Ardsley Pension Trust", True
+        ),
+        actor=CLERK,
+        now=now + dt.timedelta(hours=1),
+    )
+    with pytest.raises(DeskError, match=r"not the \$4,000,000.00 guaranteed and not withdrawn"):
+        fulfil_guaranteed_delivery(
+            gd.pk,
+            by_book_entry=False,
+            certificates=[CertificateTendered("R08-0001", Decimal("5000000"))],
+            letter=complete_letter(),
+            actor=CLERK,
+            now=now + dt.timedelta(hours=2),
+        )
+    # Delivering $4,000,000 of the certificate completes it.
+    give_certificate(seed.registered, seed.senior_2008, "R08-0009", "4000000")
+    fulfil_guaranteed_delivery(
+        gd.pk,
+        by_book_entry=False,
+        certificates=[CertificateTendered("R08-0009", Decimal("4000000"))],
+        letter=complete_letter(),
+        actor=CLERK,
+        now=now + dt.timedelta(hours=2),
+    )
+    assert all(row.balanced for row in reconcile(seed.offer))

@@ -247,3 +247,15 @@ def test_the_admin_jobs_page_shows_schedule_last_run_and_next_due(
     # The exchange date is next: Thursday, July 13, 2000, 00:00 New York.
     assert "2000-07-13 00:00:00 EDT" in page
     assert "level3-2000" in page
+
+
+@pytest.mark.django_db
+def test_a_job_waiting_tick_after_tick_keeps_one_row(seed: SeedOffer) -> None:
+    from exchange.models import JobRun
+
+    run_due_jobs(EXPIRATION)  # acceptance is not automatic: the exchange date will wait
+    first = run_due_jobs(ny(2000, 7, 13, 9, 0))
+    second = run_due_jobs(ny(2000, 7, 13, 9, 1))
+    assert first[0].outcome == second[0].outcome == JobOutcome.WAITING
+    assert JobRun.objects.filter(job=JobName.EXCHANGE_DATE).count() == 1
+    assert JobRun.objects.get(job=JobName.EXCHANGE_DATE).as_of == ny(2000, 7, 13, 9, 1)

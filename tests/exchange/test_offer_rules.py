@@ -730,3 +730,79 @@ def test_tenders_received_until_2200_utc_on_the_day_after_fall_back() -> None:
         tender("F-1", dt.datetime(2000, 10, 30, 22, 0, 1, tzinfo=UTC))
     received = tender("F-1", dt.datetime(2000, 10, 30, 22, 0, tzinfo=UTC))
     assert received.received_at == ny(2000, 10, 30, 17, 0)
+
+
+# --- midnight expirations and backdated mailings -------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_midnight_expiration_belongs_to_the_day_it_ends() -> None:
+    from tests.factories import make_offer
+
+    # "12:00 midnight, New York City time, at the end of Thursday, July 13, 2000".
+    offer = make_offer(slug="midnight", expiration=ny(2000, 7, 14, 0, 0))
+    assert offer.expiration_date == dt.date(2000, 7, 13)
+    assert offer.exchange_date == dt.date(2000, 7, 14)  # Friday, not Monday
+
+
+@pytest.mark.django_db
+def test_the_five_day_rule_with_a_midnight_expiration() -> None:
+    from exchange.services.offers import five_business_day_expiration
+    from tests.factories import make_offer
+
+    offer = make_offer(slug="midnight-5", expiration=ny(2000, 7, 12, 0, 0))  # end of Tue 07-11
+    # Notice Friday July 7: the fifth business day from and including it is Thursday July 13
+    # (July 7, 10, 11, 12, 13); the offer ends with Tuesday the 11th, so it runs to the end
+    # of Thursday the 13th: midnight beginning Friday the 14th.
+    assert five_business_day_expiration(offer, dt.date(2000, 7, 7)) == ny(2000, 7, 14, 0, 0)
+
+
+@pytest.mark.django_db
+def test_a_backdated_mailing_does_not_shorten_the_minimum_open_period() -> None:
+    from exchange.services.offers import commence_offer
+    from tests.factories import make_offer, make_series
+
+    offer = make_offer(slug="backdated", expiration=ny(2000, 7, 14, 17, 0))
+    make_series(offer, "s")
+    with pytest.raises(DeskError, match="must stay open at least 30 days"):
+        commence_offer(
+            offer.pk, actor=SUPERVISOR, now=ny(2000, 7, 13, 9), mailed_on=dt.date(2000, 6, 1)
+        )
+    with pytest.raises(DeskError, match="after the offer commences"):
+        commence_offer(
+            offer.pk, actor=SUPERVISOR, now=ny(2000, 6, 9, 9), mailed_on=dt.date(2000, 6, 10)
+        )
+
+
+@pytest.mark.django_db
+def test_termination_closes_guarantees_still_waiting(seed: SeedOffer) -> None:
+    from exchange.jobs import run_due_jobs
+    from exchange.models import GuaranteedDeliveryState
+    from exchange.services.guaranteed_deliveries import (
+        NoticeOfGuaranteedDelivery,
+        receive_guaranteed_delivery,
+    )
+
+    gd = receive_guaranteed_delivery(
+        offer_id=seed.offer.pk,
+        series_id=seed.senior_2008.pk,
+        holder_id=seed.registered.pk,
+        guarantor_id=seed.guarantor.pk,
+        notice=NoticeOfGuaranteedDelivery(
+            "Ardsley Pension Trust",
+            "1 Ardsley Plaza",
+            "Ardsley Pension Trust",
+            "",
+            Decimal("1000000"),
+            dt.date(2000, 6, 26),
+        ),
+        actor=CLERK,
+        now=ny(2000, 6, 26, 10),
+    )
+    terminate_offer(
+        seed.offer.pk, actor=SUPERVISOR, now=ny(2000, 6, 27, 10), reason="Condition failed"
+    )
+    gd.refresh_from_db()
+    assert gd.state == GuaranteedDeliveryState.LAPSED
+    assert StateChange.objects.filter(action="exchange.guaranteed_delivery.closed").count() == 1
+    assert run_due_jobs(ny(2000, 7, 1)) == []  # nothing left for the deadline job

@@ -90,11 +90,11 @@ def _withdraw_all(tender: Tender, now: dt.datetime, certificates: str = "") -> N
     receive_withdrawal(
         tender.pk,
         notice=NoticeOfWithdrawal(
-            tendering_person_name="The tendering holder",
+            tendering_person_name=tender.holder.name,
             certificate_numbers=certificates,
             amount=tender.live_amount,
             states_withdrawal=True,
-            registered_holder_name="The registered holder",
+            registered_holder_name=tender.registered_names,
             signed_as_letter=True,
         ),
         actor=CLERK,
@@ -601,3 +601,45 @@ def test_a_defect_on_a_rejected_tender_cannot_be_cured(seed: SeedOffer) -> None:
         cure_deficiency(deficiency.pk, actor=CLERK, now=ny(2000, 6, 27, 10))
     deficiency.refresh_from_db()
     assert deficiency.status == "open"
+
+
+@pytest.mark.django_db
+def test_a_cure_corrects_only_the_boxes_of_its_defect(seed: SeedOffer) -> None:
+    now = ny(2000, 6, 26, 10)
+    tender = paper_tender(seed, now, w9_certified=False, w9_tin_last4="")
+    [w9] = record_deficiencies(
+        tender.pk, defects=[(DeficiencyKind.W9, "Certify your TIN.")], actor=CLERK, now=now
+    )
+    with pytest.raises(DeskError, match="may correct only"):
+        cure_deficiency(
+            w9.pk, actor=CLERK, now=now, letter_updates={"special_delivery_name": "Someone"}
+        )
+    with pytest.raises(DeskError, match="yes or no"):
+        cure_deficiency(w9.pk, actor=CLERK, now=now, letter_updates={"w9_certified": "yes"})
+    cure_deficiency(
+        w9.pk, actor=CLERK, now=now, letter_updates={"w9_certified": True, "w9_tin_last4": "4321"}
+    )
+    tender.refresh_from_db()
+    assert tender.special_delivery_name == ""
+    cured = StateChange.objects.get(action="exchange.deficiency.cured")
+    assert "w9_certified: False → True" in cured.reason
+
+
+@pytest.mark.django_db
+def test_book_entry_draws_on_the_dtc_position_and_paper_on_certificates(seed: SeedOffer) -> None:
+    from tests.factories import give_certificate, give_position
+
+    # Chen holds a $250,000 certificate of the 2008 notes and, now, a $50,000 DTC position:
+    # a paper letter may tender only the certificate's $250,000.
+    give_position(seed.second_registered, seed.senior_2008, "50000")
+    with pytest.raises(DeskError, match="at most"):
+        paper_tender(
+            seed,
+            ny(2000, 6, 26, 10),
+            holder=seed.second_registered,
+            certificates=(("R08-0003", "250000"), ("R08-0003", "50000")),
+        )
+    # And Bayside (a $120,000,000 position) cannot tender its new certificate by book entry.
+    give_certificate(seed.participant, seed.senior_2008, "R08-7777", "1000000")
+    with pytest.raises(DeskError, match="at most"):
+        book_entry_tender(seed, ny(2000, 6, 26, 10), amount="121000000")

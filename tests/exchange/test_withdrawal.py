@@ -43,6 +43,15 @@ def _notice(amount: str = "5000000", certificates: str = "R08-0001") -> NoticeOf
     )
 
 
+def _book_entry_notice(amount: str) -> NoticeOfWithdrawal:
+    """As the DTC participant signs it: its own name; the notes registered to Cede & Co."""
+    return dataclasses.replace(
+        _notice(amount, ""),
+        tendering_person_name="Bayside Securities LLC",
+        registered_holder_name="Cede & Co.",
+    )
+
+
 def _counts() -> tuple[int, int, int]:
     return (
         WithdrawalNotice.objects.count(),
@@ -89,7 +98,7 @@ def test_withdrawal_refused_after_the_offer_expired(seed: SeedOffer) -> None:
     expire_offer(seed.offer.pk, actor=JOB, now=EXPIRATION)
     before = _counts()
     with pytest.raises(DeskError):
-        _withdraw(tender, _notice("10000000", ""), EXPIRATION + dt.timedelta(hours=1))
+        _withdraw(tender, _book_entry_notice("10000000"), EXPIRATION + dt.timedelta(hours=1))
     assert _counts() == before
 
 
@@ -153,7 +162,7 @@ def test_a_book_entry_notice_needs_no_certificate_numbers(
     seed: SeedOffer, during_offer: dt.datetime
 ) -> None:
     tender = book_entry_tender(seed, during_offer, amount="10000000")
-    notice = _withdraw(tender, _notice("10000000", ""), during_offer)
+    notice = _withdraw(tender, _book_entry_notice("10000000"), during_offer)
     assert notice.state == WithdrawalState.EFFECTIVE
     assert NoteReturn.objects.get(tender=tender).by_book_entry is True
 
@@ -217,10 +226,10 @@ def test_partial_withdrawal_of_a_book_entry_tender_then_the_rest(
     seed: SeedOffer, during_offer: dt.datetime
 ) -> None:
     tender = book_entry_tender(seed, during_offer, amount="5000000")
-    _withdraw(tender, _notice("2000000", ""), during_offer)
+    _withdraw(tender, _book_entry_notice("2000000"), during_offer)
     tender.refresh_from_db()
     assert (tender.state, tender.live_amount) == (TenderState.RECEIVED, Decimal("3000000"))
-    rest = _withdraw(tender, _notice("3000000", ""), during_offer + dt.timedelta(hours=1))
+    rest = _withdraw(tender, _book_entry_notice("3000000"), during_offer + dt.timedelta(hours=1))
     assert rest.state == WithdrawalState.EFFECTIVE
     tender.refresh_from_db()
     assert (tender.state, tender.live_amount) == (TenderState.WITHDRAWN, Decimal("0"))
@@ -332,8 +341,44 @@ def test_returning_a_partial_withdrawal_leaves_the_tender_open(
     seed: SeedOffer, during_offer: dt.datetime
 ) -> None:
     tender = book_entry_tender(seed, during_offer, amount="5000000")
-    _withdraw(tender, _notice("2000000", ""), during_offer)
+    _withdraw(tender, _book_entry_notice("2000000"), during_offer)
     complete_return(NoteReturn.objects.get(tender=tender).pk, actor=CLERK, now=during_offer)
     tender.refresh_from_db()
     assert tender.state == TenderState.RECEIVED
     assert tender.live_amount == Decimal("3000000")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "value", "element"),
+    [
+        ("tendering_person_name", "Somebody Else", "(1) the person who tendered"),
+        ("registered_holder_name", "Margaret Chen", "(5) the registered holder"),
+    ],
+)
+def test_a_notice_naming_someone_other_than_the_letter_is_rejected(
+    seed: SeedOffer, during_offer: dt.datetime, field: str, value: str, element: str
+) -> None:
+    tender = paper_tender(seed, during_offer)
+    notice = _withdraw(tender, dataclasses.replace(_notice(), **{field: value}), during_offer)
+    assert notice.state == WithdrawalState.REJECTED
+    assert element in notice.rejection_reason
+    tender.refresh_from_db()
+    assert tender.withdrawn_amount == 0
+
+
+@pytest.mark.django_db
+def test_a_shortened_or_differently_cased_name_is_the_same_person(
+    seed: SeedOffer, during_offer: dt.datetime
+) -> None:
+    tender = paper_tender(seed, during_offer)
+    notice = _withdraw(
+        tender,
+        dataclasses.replace(
+            _notice(),
+            tendering_person_name="ardsley pension trust.",
+            registered_holder_name="ARDSLEY",
+        ),
+        during_offer,
+    )
+    assert notice.state == WithdrawalState.EFFECTIVE

@@ -29,6 +29,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         offer = get_offer(str(options["offer"]))
+        if ":" not in str(options["until"]):
+            # A bare date would mean midnight at its start; the issuer's notice names a time.
+            raise CommandError('Give the new expiration with its time: --until "YYYY-MM-DD HH:MM".')
         try:
             until = calendars.parse_ny(str(options["until"]))
         except ValueError as exc:
@@ -58,5 +61,5 @@ class Command(BaseCommand):
             f"{calendars.format_ny(until)}.\n"
             f"Announce by {calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)), with the "
             f"amount tendered to date.\nExchange date now "
-            f"{calendars.next_business_day(calendars.ny_date(until)):%A, %B %d, %Y}."
+            f"{get_offer(offer.slug).exchange_date:%A, %B %d, %Y}."
         )

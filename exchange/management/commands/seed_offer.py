@@ -163,7 +163,10 @@ def live_shift_days(today: dt.date) -> int:
 
 
 class Command(BaseCommand):
-    help = "Load the Level 3 offer of 2000 (level3-2000) and the demo cast. Safe to run again."
+    help = (
+        "Load the Level 3 offer of 2000 (level3-2000) and the demo cast. Safe to run again: "
+        "what is already loaded (and anything a clerk changed since) is left as it is."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
@@ -248,7 +251,7 @@ class Command(BaseCommand):
         for spec in SERIES:
             values = dict(spec)
             slug = str(values.pop("slug"))
-            NoteSeries.objects.update_or_create(
+            NoteSeries.objects.get_or_create(
                 offer=offer,
                 slug=slug,
                 defaults={
@@ -281,10 +284,10 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
-            holder, _ = Holder.objects.update_or_create(user=user, defaults=fields)
+            holder, _ = Holder.objects.get_or_create(user=user, defaults=fields)
             for series_slug, certificate, amount, owner in holdings:
                 series = series_by_slug[series_slug]
-                Holding.objects.update_or_create(
+                Holding.objects.get_or_create(
                     holder=holder,
                     series=series,
                     certificate_number=certificate or "",
