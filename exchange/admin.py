@@ -1088,3 +1088,6 @@ class JobRunAdmin(DeskAdmin):
             )
         context = {"job_overview": rows, "jobs_as_of": ny_text(now), **(extra_context or {})}
         return super().changelist_view(request, extra_context=context)
+
+
+import exchange.admin_special_interest  # noqa: E402,F401 — registration defaults and special interest

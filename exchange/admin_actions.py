@@ -47,13 +47,12 @@ from exchange.models import (
     GuaranteedDelivery,
     NoteReturn,
     OfferState,
-    RegistrationDefault,
     Tender,
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
 )
-from exchange.services import guaranteed_deliveries, offers, registration, tenders, withdrawals
+from exchange.services import guaranteed_deliveries, offers, tenders, withdrawals
 from exchange.services.base import Actor, DeskError
 
 ISSUER_DECISION_PERMISSION = "exchange.record_issuer_decision"
@@ -464,15 +463,6 @@ class DeficiencyWaiverForm(WaiverForm):
 
 class CureDeficiencyForm(forms.Form):
     note = _text("What the holder sent", "E.g. “Signed letter received by mail.”", required=False)
-
-
-class CureRegistrationDefaultForm(forms.Form):
-    cured_on = forms.DateField(
-        label="Cured on",
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(format="%Y-%m-%d", attrs={"placeholder": "YYYY-MM-DD"}),
-        help_text="Special interest accrues to but excluding this day (YYYY-MM-DD).",
-    )
 
 
 class DeficiencyChecklistForm(forms.Form):
@@ -1007,26 +997,7 @@ NOTE_RETURN_TRANSITIONS: tuple[DeskTransition, ...] = (
 )
 
 
-def _cure_default(
-    d: RegistrationDefault, data: dict[str, Any], actor: Actor, now: dt.datetime
-) -> Outcome:
-    d = registration.cure_registration_default(
-        d.pk, cured_on=data["cured_on"], actor=actor, now=now
-    )
-    return Outcome(f"Default cured on {d.cured_on}; special interest stops the day before.")
-
-
-REGISTRATION_DEFAULT_TRANSITIONS: tuple[DeskTransition, ...] = (
-    DeskTransition(
-        name="cure",
-        label="Cured",
-        fsm="cure",
-        consequence=lambda d, now: (
-            f"The default ({d.get_trigger_display().lower()}, from {d.occurred_on}) is cured on "
-            f"the day given: special interest accrues from and including {d.occurred_on} to but "
-            f"excluding that day."
-        ),
-        perform=_cure_default,
-        form_class=CureRegistrationDefaultForm,
-    ),
-)
+# A registration default is cured by the milestone that cures it (recorded on the "Record a
+# registration milestone" page): a cure typed in by hand would have no milestone behind it,
+# and the accrual job, which follows the milestones, would keep special interest running.
+REGISTRATION_DEFAULT_TRANSITIONS: tuple[DeskTransition, ...] = ()

@@ -31,6 +31,7 @@ from exchange.services.base import Actor, DeskError
 from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
 from exchange.services.guaranteed_deliveries import lapse_guaranteed_delivery
 from exchange.services.offers import expire_offer
+from exchange.special_interest.accrual import offers_due_for_accrual, run_daily_accrual
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,9 @@ def due_work(now: dt.datetime) -> list[DueWork]:
         .values_list("tender__offer_id", flat=True)
         .distinct()
     ]
+    # Special interest: once per New York day per tracked offer, after the exchange date
+    # (whose completion is a milestone). See exchange.special_interest.accrual.
+    work += [DueWork(JobName.ACCRUE_SPECIAL_INTEREST, pk) for pk in offers_due_for_accrual(now)]
     return work
 
 
@@ -120,6 +124,7 @@ RUNNERS: dict[str, Callable[[int, dt.datetime, Actor], tuple[str, str]]] = {
     JobName.LAPSE_GUARANTEED_DELIVERY: _lapse,
     JobName.EXCHANGE_DATE: _exchange_date,
     JobName.SETTLE_RETURNS: _settle_returns,
+    JobName.ACCRUE_SPECIAL_INTEREST: run_daily_accrual,
 }
 
 

@@ -221,6 +221,30 @@ def job_overview(now: dt.datetime) -> list[JobOverview]:
     )
     pending_returns = NoteReturn.objects.filter(returned_at__isnull=True)
     oldest_return = pending_returns.order_by("recorded_at").first()
+    from exchange.models import RegistrationEvent, RegistrationEventKind
+    from exchange.special_interest.accrual import offers_due_for_accrual
+
+    tracked = (
+        RegistrationEvent.objects.exclude(kind=RegistrationEventKind.EXCHANGE_COMPLETED)
+        .values("offer")
+        .distinct()
+        .count()
+    )
+    accrual_due_now = offers_due_for_accrual(now)
+    next_accrual = (
+        now
+        if accrual_due_now
+        else calendars.start_of_ny_day(calendars.ny_date(now) + dt.timedelta(days=1))
+    )
+    accrual = JobOverview(
+        JobName.ACCRUE_SPECIAL_INTEREST,
+        JobName.ACCRUE_SPECIAL_INTEREST.label,
+        schedule + "; once a New York day per offer with registration milestones",
+        last(JobName.ACCRUE_SPECIAL_INTEREST),
+        next_accrual if tracked else None,
+        f"{tracked} offer(s) tracked" if tracked else "",
+        len(accrual_due_now),
+    )
     return [
         JobOverview(
             JobName.EXPIRE_OFFER,
@@ -258,4 +282,5 @@ def job_overview(now: dt.datetime) -> list[JobOverview]:
             f"{pending_returns.count()} pending" if oldest_return else "",
             pending_returns.count(),
         ),
+        accrual,
     ]

@@ -16,6 +16,7 @@ from exchange.models.registration import (
     RegistrationEvent,
     RegistrationEventKind,
 )
+from exchange.models.special_interest import SpecialInterestAccrual
 from exchange.models.tenders import (
     TENDER_OPEN_STATES,
     Channel,
@@ -66,6 +67,7 @@ __all__ = [
     "RegistrationEventKind",
     "ReturnReason",
     "SignerCapacity",
+    "SpecialInterestAccrual",
     "StateChange",
     "Tender",
     "TenderState",

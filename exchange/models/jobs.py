@@ -14,6 +14,7 @@ class JobName(models.TextChoices):
     LAPSE_GUARANTEED_DELIVERY = "lapse_guaranteed_delivery", "Guaranteed-delivery deadline"
     EXCHANGE_DATE = "exchange_date", "Exchange date (acceptance, deliveries, returns)"
     SETTLE_RETURNS = "settle_returns", "Return of withdrawn and rejected notes"
+    ACCRUE_SPECIAL_INTEREST = "accrue_special_interest", "Special interest accrual"
 
 
 class JobOutcome(models.TextChoices):

@@ -419,6 +419,10 @@ def complete_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> Exchange
         now=now,
         offer=offer,
     )
+    # Completion is the registration agreement's third milestone (special interest).
+    from exchange.services.registration import record_exchange_completed
+
+    record_exchange_completed(offer.pk, completed_on=calendars.ny_date(now), actor=actor, now=now)
     return offer
 
 

@@ -1,11 +1,19 @@
-"""Registration-agreement milestones as recorded events, and the defaults' state machine."""
+"""Registration-agreement milestones as recorded events, and the defaults' state machine.
+
+The defaults are derived: exchange.special_interest.detection computes them from the
+milestones recorded, and `sync_registration_defaults` persists what it finds through
+`open_registration_default` and `cure_registration_default`, with their history rows.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 
+from exchange import calendars
 from exchange.models import (
     ExchangeOffer,
     RegistrationDefault,
@@ -15,6 +23,16 @@ from exchange.models import (
     RegistrationEventKind,
 )
 from exchange.services.base import Actor, DeskError, record, require_aware
+
+if TYPE_CHECKING:
+    from exchange.special_interest.detection import Detection
+
+# Milestones after which a registration statement has been declared effective.
+_EFFECTIVE_KINDS = (
+    RegistrationEventKind.EXCHANGE_EFFECTIVE,
+    RegistrationEventKind.SHELF_EFFECTIVE,
+    RegistrationEventKind.EXCHANGE_COMPLETED,
+)
 
 
 @transaction.atomic
@@ -32,6 +50,31 @@ def record_registration_event(
     if occurred_on < offer.original_issue_date:
         raise DeskError(
             f"{occurred_on} is before the original notes were issued ({offer.original_issue_date})."
+        )
+    # Milestones are facts that have happened; a future one would put defaults and
+    # special interest on a guess.
+    if occurred_on > calendars.ny_date(now):
+        raise DeskError(f"{occurred_on} has not come yet (today is {calendars.ny_date(now)}).")
+    earlier = RegistrationEvent.objects.filter(offer=offer, occurred_on__lte=occurred_on)
+    if earlier.filter(kind=kind, occurred_on=occurred_on).exists():
+        raise DeskError(
+            f"{RegistrationEventKind(kind).label} on {occurred_on} is already recorded."
+        )
+    if (
+        kind == RegistrationEventKind.CEASED_USABLE
+        and not earlier.filter(kind__in=_EFFECTIVE_KINDS).exists()
+    ):
+        raise DeskError(
+            "A registration statement can cease to be usable only after one was declared "
+            f"effective: record the effectiveness (on or before {occurred_on}) first."
+        )
+    if (
+        kind == RegistrationEventKind.USABLE_AGAIN
+        and not earlier.filter(kind=RegistrationEventKind.CEASED_USABLE).exists()
+    ):
+        raise DeskError(
+            f"No registration statement is recorded as having ceased to be usable on or "
+            f"before {occurred_on}."
         )
     event = RegistrationEvent.objects.create(
         offer=offer,
@@ -109,3 +152,96 @@ def cure_registration_default(
         offer=default.offer_id,
     )
     return default
+
+
+def record_exchange_completed(
+    offer_id: int, *, completed_on: dt.date, actor: Actor, now: dt.datetime
+) -> RegistrationEvent:
+    """The exchange offer's completion as a milestone (called when the offer completes).
+
+    Idempotent: an offer completes once, so a completion already recorded (by this hook
+    or by a clerk) is returned as it is.
+    """
+    existing = (
+        RegistrationEvent.objects.filter(
+            offer_id=offer_id, kind=RegistrationEventKind.EXCHANGE_COMPLETED
+        )
+        .order_by("occurred_on", "id")
+        .first()
+    )
+    if existing is not None:
+        return existing
+    return record_registration_event(
+        offer_id,
+        kind=RegistrationEventKind.EXCHANGE_COMPLETED,
+        occurred_on=completed_on,
+        actor=actor,
+        now=now,
+        note="Recorded when the offer completed.",
+    )
+
+
+@dataclass
+class DefaultSync:
+    """What persisting a detection did, and where the rows disagree with the milestones."""
+
+    opened: list[RegistrationDefault] = field(default_factory=list)
+    cured: list[RegistrationDefault] = field(default_factory=list)
+    discrepancies: list[str] = field(default_factory=list)
+
+
+@transaction.atomic
+def sync_registration_defaults(
+    offer_id: int, *, detection: Detection, actor: Actor, now: dt.datetime
+) -> DefaultSync:
+    """Make the offer's RegistrationDefault rows say what `detection` found: open the
+    defaults it found, cure those it found cured. Idempotent.
+
+    A row cannot be un-opened or un-cured (the history stands), so where a row disagrees
+    with the milestones (cured by hand without the milestone that cures it, or opened
+    before a milestone recorded late showed no default) it is left as it is and listed
+    in `discrepancies` for a clerk: special interest follows the milestones.
+    """
+    require_aware(now)
+    ExchangeOffer.objects.select_for_update().get(pk=offer_id)
+    result = DefaultSync()
+    rows = {
+        (row.trigger, row.occurred_on): row
+        for row in RegistrationDefault.objects.filter(offer_id=offer_id)
+    }
+    for found in detection.defaults:
+        row = rows.get((found.trigger, found.occurred_on))
+        if row is None:
+            row = open_registration_default(
+                offer_id,
+                trigger=RegistrationDefaultTrigger(found.trigger),
+                occurred_on=found.occurred_on,
+                actor=actor,
+                now=now,
+            )
+            result.opened.append(row)
+        if found.cured_on is not None and row.state == RegistrationDefaultState.OCCURRED:
+            result.cured.append(
+                cure_registration_default(row.pk, cured_on=found.cured_on, actor=actor, now=now)
+            )
+        elif found.cured_on is not None and row.cured_on != found.cured_on:
+            result.discrepancies.append(
+                f"Default {row.pk} ({row}) is recorded as cured on {row.cured_on}; the "
+                f"milestones cure it on {found.cured_on}."
+            )
+        elif (
+            found.cured_on is None and row.cured_on is not None and row.cured_on <= detection.as_of
+        ):
+            result.discrepancies.append(
+                f"Default {row.pk} ({row}) is recorded as cured on {row.cured_on}, but no "
+                "milestone recorded cures it: record the milestone (filing, effectiveness, "
+                "completion or usable again)."
+            )
+    found_keys = {(d.trigger, d.occurred_on) for d in detection.defaults}
+    for key, row in rows.items():
+        if key not in found_keys and row.occurred_on <= detection.as_of:
+            result.discrepancies.append(
+                f"Default {row.pk} ({row}) is not supported by the milestones recorded as of "
+                f"{detection.as_of}; no special interest accrues for it."
+            )
+    return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -14,15 +15,25 @@ from django.utils import timezone
 
 from exchange import calendars
 from exchange.demo import load_demo_tenders
-from exchange.models import ActorKind, ExchangeOffer, Issuer, NoteSeries, OfferState
+from exchange.models import (
+    ActorKind,
+    ExchangeOffer,
+    Issuer,
+    NoteSeries,
+    OfferState,
+    RegistrationEventKind,
+)
 from exchange.services.base import Actor
 from exchange.services.offers import commence_offer
+from exchange.services.registration import record_registration_event
 from holders.models import Holder, HolderKind, Holding, HoldingForm, TinStatus
 
 OFFER_SLUG = "level3-2000"
 
 # The offer's own dates, from the prospectus of June 9, 2000.
 PROSPECTUS_DATE = dt.date(2000, 6, 9)
+FILING_DEADLINE_DAY = dt.date(2000, 5, 29)  # 90th day after February 29, 2000
+MILESTONE_NOTE = "Seed: as the prospectus of June 9, 2000 attests (Registration No. 333-37362)."
 REGISTRATION_AGREEMENT_DATE = dt.date(2000, 2, 24)
 ORIGINAL_ISSUE_DATE = dt.date(2000, 2, 29)
 NOTICE_MAILED_ON = dt.date(2000, 6, 9)
@@ -202,6 +213,23 @@ class Command(BaseCommand):
             f"(for the demo: delete db.sqlite3)."
         )
 
+    def _milestones(
+        self, offer: ExchangeOffer, day: Callable[[dt.date], dt.date], now: dt.datetime
+    ) -> None:
+        """The registration agreement's milestones the prospectus attests. It is a final
+        prospectus dated June 9, 2000, so the exchange offer registration statement (No.
+        333-37362) was effective by then. Its filing date is not stated; the prospectus says
+        no special interest is payable if the offer completes on time, so it was filed by the
+        90th day: the seed records it on that day, May 29, 2000, the latest it can have been."""
+        actor = Actor(kind=ActorKind.CLERK, label="seed_offer")
+        for kind, on in (
+            (RegistrationEventKind.EXCHANGE_FILED, FILING_DEADLINE_DAY),
+            (RegistrationEventKind.EXCHANGE_EFFECTIVE, PROSPECTUS_DATE),
+        ):
+            record_registration_event(
+                offer.pk, kind=kind, occurred_on=day(on), actor=actor, now=now, note=MILESTONE_NOTE
+            )
+
     def handle(self, *args: object, **options: object) -> None:
         # The demo cast's receipts would only flood the console (mail goes out after the
         # commit, so the whole load runs under the dummy backend).
@@ -311,6 +339,8 @@ class Command(BaseCommand):
                 mailed_on=day(NOTICE_MAILED_ON),
             )
         offer.refresh_from_db()
+        if not offer.registration_events.exists():
+            self._milestones(offer, day, now)
         if offer.state == OfferState.OPEN:
             # Tenders received over the days before now (live) or before June 21, 2000.
             anchor = now if shift else calendars.ny_instant(dt.date(2000, 6, 21), dt.time(12, 0))
