@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
 from django.db.models import Count, QuerySet
@@ -37,6 +38,7 @@ from exchange.admin_actions import (
 from exchange.admin_reports import OfferReportsMixin
 from exchange.models import (
     Deficiency,
+    DeficiencyKind,
     ExchangeOffer,
     GuaranteedDelivery,
     Issuer,
@@ -50,10 +52,12 @@ from exchange.models import (
     RegistrationEvent,
     StateChange,
     Tender,
+    TenderAwaitingReview,
     TenderedCertificate,
     TenderState,
     WithdrawalNotice,
 )
+from exchange.review import suggested_defects
 from exchange.selectors import job_overview
 from exchange.services.tenders import LETTER_FIELDS
 from exchange.services.withdrawals import missing_elements
@@ -705,6 +709,68 @@ class TenderAdmin(TransitionAdmin):
         if obj is not None and not self.editable_fields(request, obj):
             return False  # shown as a view page: no Save button that would save nothing
         return super().has_change_permission(request, obj)
+
+
+class ReviewQueueChangeList(ChangeList):
+    def get_queryset(
+        self, request: HttpRequest, exclude_parameters: Any = None
+    ) -> QuerySet[Tender]:
+        return (
+            super()
+            .get_queryset(request, exclude_parameters)
+            .filter(state__in=[TenderState.RECEIVED, TenderState.IN_REVIEW])
+        )
+
+
+@admin.register(TenderAwaitingReview)
+class ReviewQueueAdmin(TenderAdmin):
+    """Tenders waiting for a clerk, oldest receipt first, with what the letter shows on
+    its face. Opening one gives the tender's page: its buttons, its defect checklist
+    (pre-ticked with these suggestions), its history."""
+
+    # Each row opens the tender's own page, which stays reachable after the tender
+    # leaves the queue (this list only shows tenders still waiting).
+    list_display_links = None
+    list_display = (
+        "tender_link",
+        "received_at_ny",
+        "waiting",
+        "holder",
+        "series",
+        "channel",
+        "amount_display",
+        "state",
+        "suggested",
+    )
+    list_filter = ("state", "channel", "series")
+    ordering = ("received_at", "id")
+    date_hierarchy = None
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        # Only the list is the queue; a tender opened from it stays reachable here after it
+        # leaves the queue (found valid or deficient), so its page and buttons keep working.
+        return ReviewQueueChangeList
+
+    @admin.display(description="Tender", ordering="reference")
+    def tender_link(self, obj: Tender) -> str:
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:exchange_tender_change", args=[obj.pk]),
+            obj.reference,
+        )
+
+    @admin.display(description="Waiting")
+    def waiting(self, obj: Tender) -> str:
+        age = timezone.now() - obj.received_at
+        hours = int(age.total_seconds() // 3600)
+        return f"{hours // 24} d {hours % 24} h" if hours >= 24 else f"{hours} h"
+
+    @admin.display(description="Suggested defects")
+    def suggested(self, obj: Tender) -> str:
+        found = suggested_defects(obj, check_certificates=False)
+        return (
+            "; ".join(DeficiencyKind(kind).label for kind, _ in found) or "none on the face of it"
+        )
 
 
 @admin.register(TenderedCertificate)

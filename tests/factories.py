@@ -135,8 +135,8 @@ def give_position(
     )
 
 
-def build_seed_offer(*, commence: bool = True) -> SeedOffer:
-    offer = make_offer()
+def build_seed_offer(*, commence: bool = True, slug: str = "level3-2000") -> SeedOffer:
+    offer = make_offer(slug=slug)
     s2008 = make_series(offer, "2008-senior", name="11% Senior Notes due 2008")
     s2010 = make_series(
         offer,

@@ -161,6 +161,9 @@ class Tender(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["offer", "state"]),
             models.Index(fields=["holder", "series"]),
+            # The review queue: waiting tenders, oldest receipt first.
+            models.Index(fields=["state", "received_at"]),
+            models.Index(fields=["channel", "state"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="tender_amount_positive"),
@@ -263,6 +266,16 @@ class Tender(ConcurrentTransitionMixin, models.Model):
     )
     def return_notes(self) -> None:
         pass
+
+
+class TenderAwaitingReview(Tender):
+    """The review queue: tenders received and not yet found valid or deficient."""
+
+    class Meta:
+        proxy = True
+        ordering = ["received_at", "id"]
+        verbose_name = "tender awaiting review"
+        verbose_name_plural = "review queue"
 
 
 class TenderedCertificate(models.Model):

@@ -1,0 +1,67 @@
+"""Every changelist costs the same number of queries however many rows there are, and a
+big unfiltered table is not counted on every page."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from exchange.admin_actions import EstimatedCountPaginator
+from tests.exchange.test_admin import accept_graph, build_graph
+from tests.factories import build_seed_offer, ny, paper_tender
+
+pytestmark = pytest.mark.django_db
+
+
+def _changelists() -> list[str]:
+    return [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+        if model._meta.app_label in {"exchange", "holders"}
+    ]
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+def test_every_changelist_takes_the_same_queries_for_twice_the_rows(client: Client) -> None:
+    client.force_login(get_user_model().objects.create_superuser("scale", "s@example.com", "pw"))
+    first = build_graph(build_seed_offer())
+    accept_graph(first)
+    urls = _changelists()
+    before = {url: _queries(client, url) for url in urls}
+    # A second offer with one of everything again: every table has more rows.
+    second = build_graph(build_seed_offer(slug="second-offer"))
+    accept_graph(second)
+    after = {url: _queries(client, url) for url in urls}
+    grew = {url: (before[url], after[url]) for url in urls if after[url] != before[url]}
+    assert not grew, grew
+
+
+def test_an_unfiltered_big_table_is_estimated_not_counted(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = build_seed_offer()
+    paper_tender(seed, ny(2000, 6, 26, 10))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE exchange_tender")
+    monkeypatch.setattr(EstimatedCountPaginator, "ESTIMATE_ABOVE", -1)
+    client.force_login(get_user_model().objects.create_superuser("scale2", "s2@example.com", "pw"))
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("admin:exchange_tender_changelist"))
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert any("reltuples" in q for q in sql)
+    assert not any("COUNT(*)" in q and '"exchange_tender"' in q and "WHERE" not in q for q in sql)
+    # Filtered, the count is exact.
+    with CaptureQueriesContext(connection) as captured:
+        client.get(reverse("admin:exchange_tender_changelist"), {"state__exact": "received"})
+    assert any("COUNT(*)" in q["sql"] for q in captured.captured_queries)
