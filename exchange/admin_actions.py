@@ -710,15 +710,45 @@ def _commence(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.date
 
 
 def _extend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    # Drafted from the offer as it stood, so it names the expiration that was scheduled.
+    draft = offers.extension_announcement(o, data["new_expiration"], now)
     event = offers.extend_offer(
         o.pk, new_expiration=data["new_expiration"], actor=actor, now=now, reason=data["reason"]
     )
     assert event.announcement_due_at is not None  # extend_offer always sets it
     return Outcome(
         f"Extended to {calendars.format_ny(data['new_expiration'])}. Announce it by "
-        f"{calendars.format_ny(event.announcement_due_at)} with the amount tendered to date "
-        f"(Rule 14e-1(d))."
+        f"{calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)). Draft: {draft}"
     )
+
+
+def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
+    due = calendars.ny_instant(
+        calendars.next_business_day(o.expiration_date), offers.ANNOUNCEMENT_TIME
+    )
+    totals = "; ".join(
+        f"{name}: ${total:,.0f}" for name, total in offers.tendered_to_date(o).items()
+    )
+    return (
+        f"The issuer extends the offer, now expiring {calendars.format_ny(o.expiration_at)}, "
+        f"to the new expiration below. Every tendered note stays tendered and withdrawal "
+        f"rights continue; the exchange date moves to the business day after. Announce it by "
+        f"{calendars.format_ny(due)} with the approximate amount tendered so far "
+        f"({totals or 'nothing yet'}); the announcement is drafted for you on confirming."
+    )
+
+
+def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
+    moved = offers.five_business_day_expiration(o, calendars.ny_date(now))
+    effect = (
+        f"If it is material (or waives a condition), the offer, now expiring "
+        f"{calendars.format_ny(o.expiration_at)}, is extended to {calendars.format_ny(moved)}: "
+        f"the fifth business day from, and including, today."
+        if moved
+        else f"The offer expires {calendars.format_ny(o.expiration_at)}, on or after the fifth "
+        f"business day from today: a material change does not extend it."
+    )
+    return f"The issuer's amendment (or waiver of a condition) is recorded and announced. {effect}"
 
 
 def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
@@ -833,13 +863,7 @@ OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
         fsm="extend",
         issuer_decision=True,
         allowed_now=_before_expiration,
-        consequence=lambda o, now: (
-            f"The issuer extends the offer, now expiring {calendars.format_ny(o.expiration_at)}, "
-            f"to the new expiration below. Every tendered note stays tendered and withdrawal "
-            f"rights continue; the exchange date moves to the business day after. The "
-            f"extension must be announced by 9:00 a.m. New York City time on the business day "
-            f"after the previously scheduled expiration."
-        ),
+        consequence=_extension_consequence,
         perform=_extend,
         form_class=ExtendOfferForm,
         initial=lambda o, now: {"new_expiration": _ny_minute(o.expiration_at)},
@@ -850,12 +874,7 @@ OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
         fsm="amend",
         issuer_decision=True,
         allowed_now=_before_expiration,
-        consequence=lambda o, now: (
-            f"The issuer's amendment (or waiver of a condition) is recorded and announced. If it "
-            f"is material and the offer would expire before the fifth business day from, and "
-            f"including, today, the expiration ({calendars.format_ny(o.expiration_at)}) moves "
-            f"to that day."
-        ),
+        consequence=_amendment_consequence,
         perform=_amend,
         form_class=AmendOfferForm,
     ),

@@ -196,6 +196,28 @@ def extend_offer(
     return event
 
 
+def extension_announcement(
+    offer: ExchangeOffer, new_expiration: dt.datetime, now: dt.datetime
+) -> str:
+    """The public announcement of an extension, drafted for the issuer (Rule 14e-1(d): by
+    9:00 a.m. New York time on the business day after the scheduled expiration, with the
+    approximate amount tendered to date)."""
+    totals = tendered_to_date(offer)
+    amounts = "; ".join(
+        f"approximately ${total:,.0f} aggregate {series.amount_label} of its {series.name}"
+        for series in offer.series.order_by("maturity_date", "name")
+        if (total := totals.get(series.name))
+    )
+    return (
+        f"{offer.issuer.name} announced today that it has extended its offer to exchange its "
+        f"outstanding original notes for registered new notes until "
+        f"{calendars.format_ny(new_expiration)}, unless further extended. The offer had been "
+        f"scheduled to expire at {calendars.format_ny(offer.expiration_at)}. As of "
+        f"{calendars.format_ny(now)}, {amounts or 'no original notes'} had been tendered and "
+        f"not withdrawn. {offer.exchange_agent} is the exchange agent."
+    )
+
+
 def five_business_day_expiration(offer: ExchangeOffer, notice_day: dt.date) -> dt.datetime | None:
     """If the offer would expire before the fifth business day from, and including, the
     day notice of a material change is first given, the expiration that day at the

@@ -65,3 +65,36 @@ def test_an_unfiltered_big_table_is_estimated_not_counted(
     with CaptureQueriesContext(connection) as captured:
         client.get(reverse("admin:exchange_tender_changelist"), {"state__exact": "received"})
     assert any("COUNT(*)" in q["sql"] for q in captured.captured_queries)
+
+
+def test_extension_and_amendment_pages_show_their_consequences(client: Client) -> None:
+    import time_machine
+
+    from tests.factories import book_entry_tender, staff_user
+
+    seed = build_seed_offer()
+    book_entry_tender(seed, ny(2000, 6, 26, 10), amount="10000000")
+    client.force_login(staff_user("sup-x", "Supervisors"))
+    base = f"/admin/exchange/exchangeoffer/{seed.offer.pk}/transition/"
+    with time_machine.travel(ny(2000, 7, 7, 10), tick=False):
+        extend = client.get(base + "extend/").content.decode()
+        # Announce by 9:00 a.m. on Thursday July 13, the business day after July 12.
+        assert "9:00 a.m. New York City time, Thursday, July 13, 2000" in extend
+        assert "11% Senior Notes due 2008: $10,000,000" in extend
+        amend = client.get(base + "amend/").content.decode()
+        # Notice on Friday July 7: the fifth business day from and including it is Thursday
+        # July 13 (7, 10, 11, 12, 13), after the July 12 expiration.
+        assert "is extended to 5:00 p.m. New York City time, Thursday, July 13, 2000" in amend
+        response = client.post(
+            base + "extend/",
+            {"new_expiration": "2000-07-19 17:00", "reason": "Issuer's notice"},
+            follow=True,
+        )
+    page = response.content.decode()
+    assert "Draft:" in page
+    assert "until 5:00 p.m. New York City time, Wednesday, July 19, 2000" in page
+    assert "scheduled to expire at 5:00 p.m. New York City time, Wednesday, July 12, 2000" in page
+    assert (
+        "approximately $10,000,000 aggregate principal amount of its 11% Senior Notes due 2008"
+        in page
+    )
