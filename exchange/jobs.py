@@ -14,6 +14,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.mail import mail_admins
 from django.utils import timezone
 
 from exchange import calendars
@@ -27,6 +28,7 @@ from exchange.models import (
     NoteReturn,
     OfferState,
 )
+from exchange.selectors import reconcile
 from exchange.services.base import Actor, DeskError
 from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
 from exchange.services.guaranteed_deliveries import lapse_guaranteed_delivery
@@ -72,7 +74,49 @@ def due_work(now: dt.datetime) -> list[DueWork]:
     # Special interest: once per New York day per tracked offer, after the exchange date
     # (whose completion is a milestone). See exchange.special_interest.accrual.
     work += [DueWork(JobName.ACCRUE_SPECIAL_INTEREST, pk) for pk in offers_due_for_accrual(now)]
+    work += [DueWork(JobName.RECONCILE, pk) for pk in offers_due_for_reconciliation(now)]
     return work
+
+
+def offers_due_for_reconciliation(now: dt.datetime) -> list[int]:
+    """Offers with tenders not yet reconciled this New York day (after a failed run, again)."""
+    today = calendars.ny_date(now)
+    with_tenders = set(
+        ExchangeOffer.objects.exclude(state=OfferState.DRAFT)
+        .filter(tenders__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    done_today = set(
+        JobRun.objects.filter(
+            job=JobName.RECONCILE,
+            subject_id__in=with_tenders,
+            as_of__gte=calendars.start_of_ny_day(today),
+            as_of__lt=calendars.end_of_ny_day(today),
+        )
+        .exclude(outcome=JobOutcome.FAILED)
+        .values_list("subject_id", flat=True)
+    )
+    return sorted(with_tenders - done_today)
+
+
+def _reconcile(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
+    """Original notes tendered = new notes delivered + returned + pending, per series; a
+    mismatch is an alert to the operators (mail to ADMINS, an ERROR in the log)."""
+    offer = ExchangeOffer.objects.get(pk=offer_id)
+    rows = reconcile(offer)
+    summary = "; ".join(
+        f"{r.series.slug}: {r.tendered:,.2f} = {r.delivered:,.2f} + {r.returned:,.2f} + "
+        f"{r.pending:,.2f}" + ("" if r.balanced else " MISMATCH " + ", ".join(r.anomalies))
+        for r in rows
+    )
+    if all(r.balanced for r in rows):
+        return JobOutcome.DONE, f"balanced — {summary}"
+    message = f"Reconciliation of {offer.slug} does not balance as of {calendars.format_ny(now)}: {summary}"
+    mail_admins(
+        f"Tender desk: reconciliation MISMATCH for {offer.slug}", message, fail_silently=True
+    )
+    return JobOutcome.BLOCKED, message
 
 
 def _expire(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
@@ -125,6 +169,7 @@ RUNNERS: dict[str, Callable[[int, dt.datetime, Actor], tuple[str, str]]] = {
     JobName.EXCHANGE_DATE: _exchange_date,
     JobName.SETTLE_RETURNS: _settle_returns,
     JobName.ACCRUE_SPECIAL_INTEREST: run_daily_accrual,
+    JobName.RECONCILE: _reconcile,
 }
 
 

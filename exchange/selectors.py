@@ -245,6 +245,20 @@ def job_overview(now: dt.datetime) -> list[JobOverview]:
         f"{tracked} offer(s) tracked" if tracked else "",
         len(accrual_due_now),
     )
+    from exchange.jobs import offers_due_for_reconciliation
+
+    reconciliation_due = offers_due_for_reconciliation(now)
+    reconciliation = JobOverview(
+        JobName.RECONCILE,
+        JobName.RECONCILE.label,
+        schedule + "; once a New York day per offer with tenders; a mismatch mails ADMINS",
+        last(JobName.RECONCILE),
+        now
+        if reconciliation_due
+        else calendars.start_of_ny_day(calendars.ny_date(now) + dt.timedelta(days=1)),
+        f"{len(reconciliation_due)} offer(s) not yet reconciled today",
+        len(reconciliation_due),
+    )
     return [
         JobOverview(
             JobName.EXPIRE_OFFER,
@@ -283,4 +297,5 @@ def job_overview(now: dt.datetime) -> list[JobOverview]:
             pending_returns.count(),
         ),
         accrual,
+        reconciliation,
     ]

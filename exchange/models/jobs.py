@@ -15,6 +15,7 @@ class JobName(models.TextChoices):
     EXCHANGE_DATE = "exchange_date", "Exchange date (acceptance, deliveries, returns)"
     SETTLE_RETURNS = "settle_returns", "Return of withdrawn and rejected notes"
     ACCRUE_SPECIAL_INTEREST = "accrue_special_interest", "Special interest accrual"
+    RECONCILE = "reconcile", "Daily reconciliation of notes"
 
 
 class JobOutcome(models.TextChoices):

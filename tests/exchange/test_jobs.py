@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
 from exchange.jobs import due_work, run_due_jobs
 from exchange.models import (
@@ -79,7 +80,11 @@ def test_catches_up_after_downtime(auto: SeedOffer) -> None:
     tender = paper_tender(auto, ny(2000, 6, 26, 10))
     validate_tender(tender.pk, actor=CLERK, now=ny(2000, 6, 26, 11))
     runs = run_due_jobs(ny(2000, 7, 20, 9))
-    assert [r.job for r in runs] == [JobName.EXPIRE_OFFER, JobName.EXCHANGE_DATE]
+    # Expiration before the exchange date (the daily reconciliation runs alongside).
+    assert [r.job for r in runs if r.job != JobName.RECONCILE] == [
+        JobName.EXPIRE_OFFER,
+        JobName.EXCHANGE_DATE,
+    ]
     auto.offer.refresh_from_db()
     assert auto.offer.state == OfferState.COMPLETED
 
@@ -167,7 +172,9 @@ def test_stop_order_blocks_the_exchange_date_loudly(
     )
     run_due_jobs(EXPIRATION)
     runs = run_due_jobs(ny(2000, 7, 13, 9))
-    assert _jobs(runs) == [(JobName.EXCHANGE_DATE, JobOutcome.BLOCKED)]
+    assert [(j, o) for j, o in _jobs(runs) if j != JobName.RECONCILE] == [
+        (JobName.EXCHANGE_DATE, JobOutcome.BLOCKED)
+    ]
     assert "stop order" in runs[0].detail
     assert any(r.levelname == "ERROR" and "stop order" in r.getMessage() for r in caplog.records)
     tender.refresh_from_db()
@@ -259,3 +266,22 @@ def test_a_job_waiting_tick_after_tick_keeps_one_row(seed: SeedOffer) -> None:
     assert first[0].outcome == second[0].outcome == JobOutcome.WAITING
     assert JobRun.objects.filter(job=JobName.EXCHANGE_DATE).count() == 1
     assert JobRun.objects.get(job=JobName.EXCHANGE_DATE).as_of == ny(2000, 7, 13, 9, 1)
+
+
+@pytest.mark.django_db
+def test_daily_reconciliation_runs_once_a_day_and_alerts_on_a_mismatch(auto: SeedOffer) -> None:
+    tender = paper_tender(auto, ny(2000, 6, 26, 10))
+    validate_tender(tender.pk, actor=CLERK, now=ny(2000, 6, 26, 10))
+    first = [r for r in run_due_jobs(ny(2000, 6, 27, 1)) if r.job == JobName.RECONCILE]
+    assert [(r.outcome, r.detail.split(" —")[0]) for r in first] == [(JobOutcome.DONE, "balanced")]
+    assert not [r for r in run_due_jobs(ny(2000, 6, 27, 23)) if r.job == JobName.RECONCILE]
+    run_due_jobs(ny(2000, 7, 13, 9))  # accepted and exchanged
+    # A double delivery, as a bug or a hand edit would make it.
+    delivery = NewNoteDelivery.objects.get(tender=tender)
+    NewNoteDelivery.objects.filter(pk=delivery.pk).update(amount=delivery.amount * 2)
+    mail.outbox.clear()
+    with override_settings(ADMINS=[("Operations", "ops@agent.example")]):
+        [alert] = [r for r in run_due_jobs(ny(2000, 7, 14, 1)) if r.job == JobName.RECONCILE]
+    assert alert.outcome == JobOutcome.BLOCKED
+    assert "MISMATCH" in alert.detail
+    assert mail.outbox and "ops@agent.example" in mail.outbox[0].to
