@@ -130,6 +130,11 @@ def format_ny(moment: dt.datetime) -> str:
     )
 
 
+# Bond offers and their replays live well inside these years; beyond them date arithmetic
+# (the next day, a time zone's offset) would overflow rather than mean anything.
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+
 def _unambiguous(naive: dt.datetime) -> dt.datetime:
     """Refuse a wall-clock time that never happened (spring forward) or happened twice
     (fall back): an operator's deadline must name one instant."""
@@ -156,5 +161,9 @@ def parse_ny(text: str) -> dt.datetime:
             naive = dt.datetime.strptime(text, fmt)  # noqa: DTZ007 — zone attached below
         except ValueError:
             continue
+        if not MIN_YEAR <= naive.year <= MAX_YEAR:
+            raise ValueError(
+                f"{text!r} is outside the years {MIN_YEAR}-{MAX_YEAR} the desk handles"
+            )
         return _unambiguous(naive)
     raise ValueError(f"{text!r} is not a New York time of the form YYYY-MM-DD HH:MM")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
@@ -29,7 +30,16 @@ def as_of(options: dict[str, object]) -> dt.datetime:
         raise CommandError(str(exc)) from None
 
 
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,50}")
+
+
+def _check_slug(slug: str, what: str) -> None:
+    if not _SLUG.fullmatch(slug):
+        raise CommandError(f"{slug!r} is not {what} slug (letters, digits, hyphens).")
+
+
 def get_offer(slug: str) -> ExchangeOffer:
+    _check_slug(slug, "an offer")
     try:
         return ExchangeOffer.objects.get(slug=slug)
     except ExchangeOffer.DoesNotExist:
@@ -38,6 +48,9 @@ def get_offer(slug: str) -> ExchangeOffer:
 
 
 def get_series(slug: str, offer_slug: str | None) -> NoteSeries:
+    _check_slug(slug, "a series")
+    if offer_slug:
+        _check_slug(offer_slug, "an offer")
     candidates = NoteSeries.objects.filter(slug=slug).select_related("offer")
     if offer_slug:
         candidates = candidates.filter(offer__slug=offer_slug)
