@@ -7,6 +7,7 @@ and every transport-security setting is on, so `manage.py check --deploy` is cle
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -39,12 +40,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
     "exchange.apps.ExchangeConfig",
     "holders.apps.HoldersConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "exchange.middleware.SecurityHeadersMiddleware",
     # Serves collected static files in production; runserver serves them in DEBUG.
     *([] if DEBUG else ["whitenoise.middleware.WhiteNoiseMiddleware"]),
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -53,6 +56,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database gone away mid-request: a 503 page saying nothing was recorded.
+    "exchange.middleware.DatabaseUnavailableMiddleware",
+    # Last, as django-axes requires: it turns a locked-out login into its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "exchange.urls"
@@ -146,8 +153,38 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if env_bool("BEHIND_TLS_PROXY", False):
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# No script but the site's own files; styles may be inline (the admin's own templates use
+# style attributes); no framing; forms post only here.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+# Operators who hear of failures that need a person (a reconciliation mismatch).
+ADMINS = [("Operations", email) for email in env_list("ADMIN_EMAILS", [])]
+SERVER_EMAIL = env_str("SERVER_EMAIL", "tender-desk@localhost")
+
+# --- Sign-in ------------------------------------------------------------------------
+# Holders sign in to the portal, clerks to the admin; both go through django-axes, which
+# counts failures per (username, IP address) pair and locks that pair out for a while.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a holder who mistypes twice, then signs in, starts afresh
+AXES_LOCKOUT_TEMPLATE = "holders/locked_out.html"
+# Behind the TLS proxy the peer address is the proxy's: count failures by the client's.
+AXES_CLIENT_IP_CALLABLE = "exchange.middleware.client_ip"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -173,4 +210,6 @@ DEFAULT_BACKUP_WITHHOLDING_RATE = Decimal(env_str("DEFAULT_BACKUP_WITHHOLDING_RA
 # Exchange-date work goes in chunks of this many rows, one transaction each; a pause
 # between chunks (seconds) lets an operator leave the database room for the portal.
 EXCHANGE_DATE_CHUNK_SIZE = env_int("EXCHANGE_DATE_CHUNK_SIZE", 2000)
+if EXCHANGE_DATE_CHUNK_SIZE < 1:
+    raise ImproperlyConfigured("EXCHANGE_DATE_CHUNK_SIZE must be at least 1.")
 EXCHANGE_DATE_CHUNK_PAUSE_SECONDS = Decimal(env_str("EXCHANGE_DATE_CHUNK_PAUSE_SECONDS", "0"))

@@ -138,3 +138,73 @@ class Holding(models.Model):
 
 
 ZERO = Decimal("0")
+
+
+class SignUpStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for a clerk"
+    APPROVED = "approved", "Approved: login created"
+    DECLINED = "declined", "Declined"
+
+
+class SignUpRequest(models.Model):
+    """Someone asking for a portal login, until a clerk approves or declines it.
+
+    No login exists until a clerk has matched the request to a Holder the desk already
+    keeps (holdings come from the registrar and DTC, never from the applicant), so a
+    stranger who signs up sees nothing. The password is kept only as Django's hash, and
+    only until the decision: approval moves it to the new login, a decline erases it.
+    """
+
+    username = models.CharField(max_length=150)
+    email = models.EmailField()
+    contact_name = models.CharField(max_length=200, help_text="The person asking for access.")
+    holder_name = models.CharField(
+        max_length=200, help_text="The holder or institution, as registered."
+    )
+    kind = models.CharField(max_length=24, choices=HolderKind.choices)
+    address = models.TextField()
+    dtc_participant_number = models.CharField(max_length=10, blank=True)
+    medallion_program = models.CharField(max_length=8, blank=True)
+    note = models.TextField(
+        blank=True, help_text="What the applicant says to help the desk identify it."
+    )
+    password = models.CharField(max_length=128, blank=True, help_text="Django's hash only.")
+    requested_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=8, choices=SignUpStatus.choices, default=SignUpStatus.PENDING, db_index=True
+    )
+    holder = models.ForeignKey(
+        Holder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sign_up_requests",
+        help_text="The desk's holder this login will act for (chosen by the clerk).",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The login created on approval.",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decision_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = "portal sign-up"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["username"],
+                condition=Q(status="pending"),
+                name="one_pending_sign_up_per_username",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.holder_name} ({self.username})"

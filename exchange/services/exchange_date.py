@@ -379,6 +379,13 @@ def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> Excha
             f"{undecided} tender(s) still open (in review or awaiting guaranteed delivery)"
         )
         return result
-    complete_offer(offer.pk, actor=actor, now=now)
+    try:
+        complete_offer(offer.pk, actor=actor, now=now)
+    except DeskError as exc:
+        # Something arrived between the steps above and completion (a withdrawal decided,
+        # a return recorded): the next tick sends it and completes.
+        result.outcome = "waiting"
+        result.notes.append(exc.message)
+        return result
     result.completed = True
     return result

@@ -63,7 +63,7 @@ from exchange.services.tenders import (
 )
 from exchange.services.withdrawals import NoticeOfWithdrawal, receive_withdrawal
 from exchange.special_interest.accrual import accrue_special_interest
-from holders.models import Holder, Holding
+from holders.models import Holder, Holding, SignUpRequest
 from tests.factories import (
     CLERK,
     JOB,
@@ -215,6 +215,15 @@ def build_graph(seed: SeedOffer) -> Graph:
     )
     accrue_special_interest(seed.offer.pk, through=dt.date(2000, 6, 25), actor=JOB, now=DURING)
     JobRun.objects.create(job="expire_offer", as_of=DURING, started_at=DURING)
+    SignUpRequest.objects.create(
+        username=f"applicant-{seed.offer.pk}",
+        email="applicant@example.com",
+        contact_name="A. Applicant",
+        holder_name="Hudson Valley Mutual Insurance Company",
+        kind="registered_holder",
+        address="40 Market Street",
+        requested_at=DURING,
+    )
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
 

@@ -52,11 +52,12 @@ class Command(BaseCommand):
         lines = [
             "",
             "Tender desk demo is running (Ctrl-C stops web, worker and beat).",
+            f"  Holder portal:       {base}/",
             f"  Clerk desk (admin):  {base}/admin/",
             f"  Broker (Celery):     {settings.CELERY_BROKER_URL}",
             f"Demo logins, password {DEMO_PASSWORD!r}:",
             *(f"  {username:<11} {role} — {base}/admin/" for username, _, role in STAFF),
-            *(f"  {username:<11} {fields['name']}" for username, fields, _ in HOLDERS),
+            *(f"  {username:<11} {fields['name']} — {base}/" for username, fields, _ in HOLDERS),
             "",
         ]
         self.stdout.write("\n".join(lines))

@@ -1,0 +1,358 @@
+"""Reads for the holder portal: who a login acts for, what it may see, and how things stand.
+
+Every page of the portal starts from these querysets, so "a holder sees only its own
+documents" is decided in one place: a document outside them answers 404, the same
+answer as a reference that does not exist (no one learns that another's exists).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import F, Q, QuerySet, Sum
+
+from exchange import calendars
+from exchange.models import (
+    TENDER_OPEN_STATES,
+    ActorKind,
+    Deficiency,
+    ExchangeOffer,
+    GuaranteedDelivery,
+    NoteReturn,
+    NoteSeries,
+    OfferState,
+    StateChange,
+    Tender,
+    TenderedCertificate,
+    TenderState,
+    WithdrawalNotice,
+)
+from holders.models import Holder, HolderKind, Holding, HoldingForm
+
+ZERO = Decimal("0.00")
+# States in which tendered notes count against the holding (the service's own rule).
+COUNTED_STATES = [*TENDER_OPEN_STATES, TenderState.ACCEPTED]
+
+
+def holder_for(user: AbstractBaseUser | AnonymousUser) -> Holder | None:
+    """The holder a signed-in login acts for, or None (staff, or a login not yet linked)."""
+    if not user.is_authenticated:
+        return None
+    return Holder.objects.filter(user=user).first()
+
+
+# --- what a holder may see and act on ---------------------------------------------------
+
+
+def account_holders(holder: Holder) -> QuerySet[Holder]:
+    """The holders whose documents this login acts on.
+
+    A registered holder acts for itself. A nominee acts for its participant account: every
+    DTC-participant holder row with its participant number (a firm may keep one row per
+    desk or beneficial-owner group). An eligible guarantor tenders nothing of its own.
+    """
+    if holder.kind == HolderKind.DTC_PARTICIPANT:
+        return Holder.objects.filter(
+            kind=HolderKind.DTC_PARTICIPANT,
+            dtc_participant_number=holder.dtc_participant_number,
+        )
+    if holder.kind == HolderKind.REGISTERED_HOLDER:
+        return Holder.objects.filter(pk=holder.pk)
+    return Holder.objects.none()
+
+
+def owned_tenders(holder: Holder) -> QuerySet[Tender]:
+    """Tenders the login may act on (withdraw, cure, complete a guaranteed delivery)."""
+    return Tender.objects.filter(holder__in=account_holders(holder))
+
+
+def visible_tenders(holder: Holder) -> QuerySet[Tender]:
+    """Tenders the login may read: its own, or for a guarantor those of its notices."""
+    if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
+        return Tender.objects.filter(guaranteed_delivery__guarantor=holder)
+    return owned_tenders(holder)
+
+
+def visible_withdrawals(holder: Holder) -> QuerySet[WithdrawalNotice]:
+    return WithdrawalNotice.objects.filter(tender__in=owned_tenders(holder))
+
+
+def visible_guaranteed_deliveries(holder: Holder) -> QuerySet[GuaranteedDelivery]:
+    if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
+        return GuaranteedDelivery.objects.filter(guarantor=holder)
+    return GuaranteedDelivery.objects.filter(tender__in=owned_tenders(holder))
+
+
+def may_deliver_notes(holder: Holder, gd: GuaranteedDelivery) -> bool:
+    """The guarantor who executed the notice, or the tendering holder, sends the notes."""
+    return gd.guarantor_id == holder.pk or owned_tenders(holder).filter(pk=gd.tender_id).exists()
+
+
+# --- offers -----------------------------------------------------------------------------
+
+
+def current_offer() -> ExchangeOffer | None:
+    """The offer the portal opens on: the open one expiring last, else the latest expired."""
+    offers = ExchangeOffer.objects.exclude(state=OfferState.DRAFT)
+    return (
+        offers.filter(state=OfferState.OPEN).order_by("-expiration_at").first()
+        or offers.order_by("-expiration_at").first()
+        or ExchangeOffer.objects.order_by("-expiration_at").first()
+    )
+
+
+def tender_closed_reason(offer: ExchangeOffer, now: dt.datetime) -> str | None:
+    """Why a letter (or a notice of guaranteed delivery) cannot be received now, or None.
+
+    The service decides again under the offer's lock; this is what the page says first.
+    """
+    if offer.state == OfferState.DRAFT or offer.commenced_at is None or now < offer.commenced_at:
+        return (
+            "The exchange offer has not commenced: letters of transmittal and notices of "
+            "guaranteed delivery cannot be received yet."
+        )
+    if offer.state == OfferState.TERMINATED:
+        return (
+            "The issuer terminated the exchange offer: nothing can be tendered, and notes "
+            "already tendered are being returned."
+        )
+    if offer.state != OfferState.OPEN or now > offer.expiration_at:
+        return (
+            f"The exchange offer expired at {calendars.format_ny(offer.expiration_at)}. "
+            f"Tenders had to be received on or before that instant; nothing can be tendered now."
+        )
+    return None
+
+
+def withdrawal_closed_reason(offer: ExchangeOffer, now: dt.datetime) -> str | None:
+    """Why a notice of withdrawal cannot be received now (strictly before expiration)."""
+    if offer.state == OfferState.TERMINATED:
+        return (
+            "The issuer terminated the exchange offer: tendered notes are being returned, "
+            "so there is nothing to withdraw."
+        )
+    if now >= offer.expiration_at or offer.state != OfferState.OPEN:
+        return (
+            f"Withdrawal rights ended at {calendars.format_ny(offer.expiration_at)}: notes may "
+            f"be withdrawn only before the expiration instant."
+        )
+    return None
+
+
+def cure_closed_reason(offer: ExchangeOffer, now: dt.datetime) -> str | None:
+    if now >= offer.expiration_at or offer.state not in (OfferState.OPEN, OfferState.EXPIRED):
+        return (
+            f"Deficiencies could be cured only before the offer expired "
+            f"({calendars.format_ny(offer.expiration_at)}); only the issuer can now waive one."
+        )
+    return None
+
+
+# --- positions ----------------------------------------------------------------------------
+
+
+@dataclass
+class CertificateLine:
+    holding: Holding
+    tendered: Decimal
+    free: Decimal
+
+
+@dataclass
+class SeriesPosition:
+    """One series as the holder stands in it today: what it holds, what it tendered."""
+
+    series: NoteSeries
+    holdings: list[Holding] = field(default_factory=list)
+    certificates: list[CertificateLine] = field(default_factory=list)
+    held: Decimal = ZERO
+    tendered: Decimal = ZERO
+
+    @property
+    def available(self) -> Decimal:
+        return max(self.held - self.tendered, ZERO)
+
+
+def certificate_lines(holder: Holder, series: NoteSeries, on: dt.date) -> list[CertificateLine]:
+    """The holder's certificates of the series of record on `on`, with what is still free."""
+    holdings = list(
+        Holding.objects.of_record_on(on)
+        .filter(holder=holder, series=series, form=HoldingForm.CERTIFICATE)
+        .order_by("certificate_number")
+    )
+    tendered = dict(
+        TenderedCertificate.objects.filter(
+            tender__holder=holder, tender__series=series, tender__state__in=COUNTED_STATES
+        )
+        .values_list("certificate_number")
+        .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
+    )
+    return [
+        CertificateLine(
+            holding=h,
+            tendered=tendered.get(h.certificate_number, ZERO),
+            free=max(h.amount - tendered.get(h.certificate_number, ZERO), ZERO),
+        )
+        for h in holdings
+    ]
+
+
+def positions(holder: Holder, offer: ExchangeOffer, on: dt.date) -> list[SeriesPosition]:
+    """Per series of the offer: the holder's holdings of record on `on` and its tenders."""
+    result = []
+    for series in offer.series.order_by("maturity_date", "name"):
+        position = SeriesPosition(series=series)
+        if holder.kind != HolderKind.ELIGIBLE_GUARANTOR:
+            position.holdings = list(
+                Holding.objects.of_record_on(on)
+                .filter(holder=holder, series=series)
+                .order_by("form", "certificate_number", "beneficial_owner")
+            )
+            position.held = sum((h.amount for h in position.holdings), ZERO)
+            position.tendered = (
+                Tender.objects.filter(
+                    holder=holder, series=series, state__in=COUNTED_STATES
+                ).aggregate(total=Sum(F("amount") - F("withdrawn_amount")))["total"]
+                or ZERO
+            )
+            position.certificates = certificate_lines(holder, series, on)
+        result.append(position)
+    return result
+
+
+# --- history, in words a holder reads -------------------------------------------------------
+
+_WORDS: dict[str, str] = {
+    "exchange.tender.received": "Letter of transmittal received",
+    "exchange.tender.review_started": "The exchange agent began reviewing the letter",
+    "exchange.tender.deficient": "The letter was found not in proper form",
+    "exchange.tender.deficiency_added": "A further deficiency was noted",
+    "exchange.tender.valid": "The tender was found valid (in proper form)",
+    "exchange.tender.rejected": "The tender was rejected",
+    "exchange.tender.accepted": "The issuer accepted the tender",
+    "exchange.tender.exchanged": "New notes were delivered in exchange",
+    "exchange.tender.withdrawn": "The tender was withdrawn",
+    "exchange.tender.partly_withdrawn": "Part of the tender was withdrawn",
+    "exchange.tender.returned": "The original notes were returned",
+    "exchange.tender.notes_delivered": (
+        "The notes and the letter of transmittal arrived under the guaranteed delivery"
+    ),
+    "exchange.deficiency.cured": "A deficiency was cured",
+    "exchange.deficiency.waived": "The issuer waived a deficiency",
+    "exchange.withdrawal.received": "Notice of withdrawal received",
+    "exchange.withdrawal.effective": "The notice of withdrawal took effect",
+    "exchange.withdrawal.rejected": "The notice of withdrawal was rejected",
+    "exchange.guaranteed_delivery.received": "Notice of guaranteed delivery received",
+    "exchange.guaranteed_delivery.fulfilled": "The guaranteed delivery was completed in time",
+    "exchange.guaranteed_delivery.lapsed": (
+        "The guaranteed delivery lapsed: the notes did not arrive in time"
+    ),
+    "exchange.guaranteed_delivery.lapse_waived": "The issuer accepted a late delivery",
+    "exchange.note_return.sent": "Original notes sent back",
+}
+# Reasons worth showing a holder (the rest are the desk's own bookkeeping).
+_SHOW_REASON = {
+    "exchange.tender.deficient",
+    "exchange.tender.deficiency_added",
+    "exchange.tender.rejected",
+    "exchange.tender.partly_withdrawn",
+    "exchange.tender.withdrawn",
+    "exchange.withdrawal.rejected",
+    "exchange.guaranteed_delivery.received",
+    "exchange.guaranteed_delivery.lapsed",
+    "exchange.deficiency.cured",
+}
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    at: dt.datetime
+    text: str
+    reason: str
+    by: str
+
+
+def _who(change: StateChange, viewer: AbstractBaseUser | AnonymousUser) -> str:
+    # Clerks' usernames are the desk's business; a holder sees the role that acted.
+    if change.actor_user_id is not None and change.actor_user_id == viewer.pk:
+        return "you"
+    return {
+        ActorKind.CLERK: "the exchange agent",
+        ActorKind.SUPERVISOR: "the issuer (through the exchange agent)",
+        ActorKind.JOB: "the desk's schedule",
+        ActorKind.HOLDER: "the holder or its guarantor",
+    }.get(ActorKind(change.actor_kind), "the exchange agent")
+
+
+def _subjects(model: type, ids: Iterable[int]) -> Q:
+    return Q(content_type=ContentType.objects.get_for_model(model), object_id__in=list(ids))
+
+
+def tender_history(
+    tender: Tender, viewer: AbstractBaseUser | AnonymousUser, *, include_withdrawals: bool = True
+) -> list[HistoryLine]:
+    """Every recorded step of a tender, its deficiencies, withdrawals, guarantee and returns."""
+    where = (
+        _subjects(Tender, [tender.pk])
+        | _subjects(Deficiency, tender.deficiencies.values_list("pk", flat=True))
+        | _subjects(
+            GuaranteedDelivery,
+            GuaranteedDelivery.objects.filter(tender=tender).values_list("pk", flat=True),
+        )
+        | _subjects(NoteReturn, tender.returns.values_list("pk", flat=True))
+    )
+    if include_withdrawals:
+        where |= _subjects(WithdrawalNotice, tender.withdrawals.values_list("pk", flat=True))
+    return [
+        _line(change, viewer) for change in StateChange.objects.filter(where).order_by("at", "id")
+    ]
+
+
+def subject_history(
+    subject: WithdrawalNotice | GuaranteedDelivery, viewer: AbstractBaseUser | AnonymousUser
+) -> list[HistoryLine]:
+    changes = StateChange.objects.filter(_subjects(type(subject), [subject.pk]))
+    return [_line(change, viewer) for change in changes.order_by("at", "id")]
+
+
+def _line(change: StateChange, viewer: AbstractBaseUser | AnonymousUser) -> HistoryLine:
+    reason = change.reason if change.action in _SHOW_REASON else ""
+    if change.action == "exchange.deficiency.cured" and "Corrected:" in reason:
+        # The desk's note lists the corrected boxes by field name; the holder reads its
+        # own note, and that the letter was corrected.
+        own = reason.split("Corrected:", 1)[0].strip()
+        reason = f"{own} (boxes of the letter corrected)".strip()
+    return HistoryLine(
+        at=change.at,
+        text=_WORDS.get(change.action, change.action.rsplit(".", 1)[-1].replace("_", " ")),
+        reason=reason,
+        by=_who(change, viewer),
+    )
+
+
+TENDER_STATE_WORDS: dict[str, str] = {
+    TenderState.RECEIVED: "Received: the exchange agent will review the letter and the notes.",
+    TenderState.PENDING_DELIVERY: (
+        "Tendered under a guaranteed delivery: the notes and the letter of transmittal must "
+        "reach the exchange agent by the deadline below."
+    ),
+    TenderState.IN_REVIEW: "In review: the exchange agent is checking the letter and the notes.",
+    TenderState.DEFICIENT: (
+        "Not yet in proper form: cure each deficiency below before the offer expires, or the "
+        "tender may be rejected."
+    ),
+    TenderState.VALID: (
+        "Valid: in proper form. Unless withdrawn before expiration, the notes will be accepted "
+        "on the exchange date."
+    ),
+    TenderState.ACCEPTED: "Accepted by the issuer: the new notes are being delivered.",
+    TenderState.EXCHANGED: "Exchanged: the new notes were delivered.",
+    TenderState.WITHDRAWN: "Withdrawn: the original notes are being returned.",
+    TenderState.REJECTED: "Rejected: the original notes the exchange agent holds are being returned.",
+    TenderState.RETURNED: "Returned: the original notes were sent back.",
+}

@@ -1,0 +1,296 @@
+"""Portal accounts: a clerk invites a holder, or someone signs up and a clerk approves.
+
+Either way a login acts for exactly one Holder row the desk already keeps (its holdings
+come from the registrar and DTC, never from the person signing in), and the step is
+recorded in the desk's history like every other change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
+from django.db import transaction
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from exchange.services.base import Actor, DeskError, record, require_aware
+from holders.models import Holder, HolderKind, SignUpRequest, SignUpStatus
+
+
+def _mail_after_commit(subject: str, body: str, to: str) -> None:
+    # Mail goes only for work that committed; a mail server that fails does not undo it.
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+    )
+
+
+def username_taken(username: str) -> bool:
+    return get_user_model().objects.filter(username__iexact=username).exists()
+
+
+def _free_username(base: str) -> str:
+    """A login name from an e-mail's local part: ASCII letters, digits, dots, dashes."""
+    ascii_base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^a-z0-9.\-]+", "", ascii_base.lower()).strip(".-")[:30] or "holder"
+    candidate, n = stem, 1
+    while username_taken(candidate):
+        n += 1
+        candidate = f"{stem}{n}"
+    return candidate
+
+
+def invitation_path(user: AbstractBaseUser) -> str:
+    """The one-time link that lets an invited holder choose a password.
+
+    Django's password-reset token: it stops working once the password is set (the hash
+    it covers changes) or after PASSWORD_RESET_TIMEOUT.
+    """
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    return reverse("portal:accept_invite", args=[uid, default_token_generator.make_token(user)])
+
+
+@dataclass(frozen=True)
+class Invitation:
+    holder: Holder
+    username: str
+    link: str
+    reset: bool = False  # a new password for a login that had one
+
+
+@transaction.atomic
+def invite_holder(holder_id: int, *, actor: Actor, now: dt.datetime, site_url: str) -> Invitation:
+    """Create the holder's login (or use the one it has) and e-mail it a one-time link to
+    choose a password.
+
+    For a login that already has a password this is the desk's password reset: the link
+    goes only to the address the register keeps for the holder, and the old password
+    works until the new one is chosen.
+    """
+    require_aware(now)
+    holder = Holder.objects.select_for_update().get(pk=holder_id)
+    if not holder.email:
+        raise DeskError(f"{holder.name} has no e-mail address: add one, then invite.")
+    user = holder.user
+    reset = user is not None and user.has_usable_password()
+    if user is None:
+        user = get_user_model().objects.create_user(
+            username=_free_username(holder.email.split("@", 1)[0]), email=holder.email
+        )
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        holder.user = user
+        holder.save(update_fields=["user"])
+    link = site_url.rstrip("/") + invitation_path(user)
+    days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    if reset:
+        subject = "A new password for the exchange agent's tender portal"
+        body = (
+            f"The exchange agent was asked to let {holder.name} choose a new portal password.\n\n"
+            f"Your login name: {user.get_username()}\n"
+            f"Choose the new password here (the link works once, for {days} days):\n{link}\n\n"
+            f"If you did not ask for this, ignore this e-mail: your password stays as it is."
+        )
+    else:
+        subject = "Your access to the exchange agent's tender portal"
+        body = (
+            f"The exchange agent has opened a portal login for {holder.name}.\n\n"
+            f"Your login name: {user.get_username()}\n"
+            f"Choose your password here (the link works once, for {days} days):\n{link}\n\n"
+            f"Through the portal you can tender original notes, follow your tenders and "
+            f"withdraw them before the offer expires."
+        )
+    _mail_after_commit(subject, body, holder.email)
+    record(
+        holder,
+        action="holders.holder.invited",
+        from_state="",
+        to_state="",
+        actor=actor,
+        now=now,
+        reason=(
+            f"New password link for login {user.get_username()} sent to {holder.email}."
+            if reset
+            else f"Login {user.get_username()} invited at {holder.email}."
+        ),
+    )
+    return Invitation(holder=holder, username=user.get_username(), link=link, reset=reset)
+
+
+@dataclass(frozen=True)
+class SignUp:
+    username: str
+    email: str
+    password: str
+    contact_name: str
+    holder_name: str
+    kind: HolderKind
+    address: str
+    dtc_participant_number: str = ""
+    medallion_program: str = ""
+    note: str = ""
+
+
+@transaction.atomic
+def request_sign_up(sign_up: SignUp, *, now: dt.datetime) -> SignUpRequest:
+    """Record a request for a login; nothing can be seen with it until a clerk approves."""
+    require_aware(now)
+    if (
+        username_taken(sign_up.username)
+        or SignUpRequest.objects.filter(
+            username__iexact=sign_up.username, status=SignUpStatus.PENDING
+        ).exists()
+    ):
+        raise DeskError("That login name is taken; choose another.", field="username")
+    request = SignUpRequest.objects.create(
+        username=sign_up.username,
+        email=sign_up.email,
+        # Only the hash is kept, and only until a clerk decides.
+        password=make_password(sign_up.password),
+        contact_name=sign_up.contact_name,
+        holder_name=sign_up.holder_name,
+        kind=sign_up.kind,
+        address=sign_up.address,
+        dtc_participant_number=sign_up.dtc_participant_number,
+        medallion_program=sign_up.medallion_program,
+        note=sign_up.note,
+        requested_at=now,
+    )
+    _mail_after_commit(
+        "We received your request for portal access",
+        f"We received a request for a portal login ({sign_up.username}) for "
+        f"{sign_up.holder_name}. The exchange agent checks it against the register of "
+        f"holders and will e-mail you when it is decided.",
+        sign_up.email,
+    )
+    return request
+
+
+def _check_match(request: SignUpRequest, holder: Holder) -> None:
+    if holder.kind != request.kind:
+        raise DeskError(
+            f"The sign-up is for a {HolderKind(request.kind).label.lower()}; {holder.name} is "
+            f"a {holder.get_kind_display().lower()}.",
+            field="holder",
+        )
+    if (
+        holder.kind == HolderKind.DTC_PARTICIPANT
+        and request.dtc_participant_number.strip() != holder.dtc_participant_number
+    ):
+        raise DeskError(
+            f"The sign-up gives DTC participant number "
+            f"{request.dtc_participant_number or '(none)'}; {holder.name} is participant "
+            f"{holder.dtc_participant_number}.",
+            field="holder",
+        )
+    if holder.user_id is not None:
+        raise DeskError(f"{holder.name} already has a portal login.", field="holder")
+
+
+@transaction.atomic
+def approve_sign_up(
+    request_id: int,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    site_url: str,
+    holder_id: int | None = None,
+) -> SignUpRequest:
+    """Create the login for the holder the clerk matched the request to."""
+    require_aware(now)
+    request = SignUpRequest.objects.select_for_update().get(pk=request_id)
+    if request.status == SignUpStatus.APPROVED:
+        return request
+    if request.status != SignUpStatus.PENDING:
+        raise DeskError(f"The sign-up of {request.username} was already declined.")
+    chosen = holder_id or request.holder_id
+    if chosen is None:
+        raise DeskError(
+            f"Choose the holder that {request.username} ({request.holder_name}) acts for "
+            f"before approving.",
+            field="holder",
+        )
+    holder = Holder.objects.select_for_update().get(pk=chosen)
+    _check_match(request, holder)
+    if username_taken(request.username):
+        raise DeskError(
+            f"The login name {request.username} was taken meanwhile; decline and ask for another.",
+            field="username",
+        )
+    user = get_user_model().objects.create(
+        username=request.username, email=request.email, password=request.password
+    )
+    holder.user = user
+    fields = ["user"]
+    if not holder.email:
+        holder.email = request.email
+        fields.append("email")
+    holder.save(update_fields=fields)
+    request.status = SignUpStatus.APPROVED
+    request.holder = holder
+    request.user = user
+    request.password = ""  # the hash now lives on the login only
+    request.decided_at = now
+    request.decided_by = actor.user if actor.user is not None else None
+    request.save()
+    record(
+        request,
+        action="holders.sign_up.approved",
+        from_state=SignUpStatus.PENDING,
+        to_state=SignUpStatus.APPROVED,
+        actor=actor,
+        now=now,
+        reason=f"Login {user.get_username()} acts for {holder.name}.",
+    )
+    _mail_after_commit(
+        "Your portal access is approved",
+        f"Your login {user.get_username()} now acts for {holder.name}. Sign in at "
+        f"{site_url.rstrip('/')}{reverse('portal:login')} with the password you chose.",
+        request.email,
+    )
+    return request
+
+
+@transaction.atomic
+def decline_sign_up(
+    request_id: int, *, actor: Actor, now: dt.datetime, reason: str
+) -> SignUpRequest:
+    require_aware(now)
+    if not reason.strip():
+        raise DeskError("Say why the sign-up is declined; the applicant is told.", field="reason")
+    request = SignUpRequest.objects.select_for_update().get(pk=request_id)
+    if request.status == SignUpStatus.DECLINED:
+        return request
+    if request.status != SignUpStatus.PENDING:
+        raise DeskError(f"The sign-up of {request.username} was already approved.")
+    request.status = SignUpStatus.DECLINED
+    request.password = ""
+    request.decided_at = now
+    request.decided_by = actor.user if actor.user is not None else None
+    request.decision_note = reason.strip()
+    request.save()
+    record(
+        request,
+        action="holders.sign_up.declined",
+        from_state=SignUpStatus.PENDING,
+        to_state=SignUpStatus.DECLINED,
+        actor=actor,
+        now=now,
+        reason=reason.strip(),
+    )
+    _mail_after_commit(
+        "Your request for portal access",
+        f"Your request for a portal login ({request.username}) was not approved: "
+        f"{reason.strip()}\nContact the exchange agent if you believe this is wrong.",
+        request.email,
+    )
+    return request

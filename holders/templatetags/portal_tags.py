@@ -1,0 +1,84 @@
+"""Template filters of the holder portal: New York time and dollars, as the desk writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import template
+
+from exchange import calendars
+
+register = template.Library()
+
+
+@register.filter
+def ny(moment: dt.datetime | None) -> str:
+    """'5:00 p.m. New York City time, Wednesday, July 12, 2000' (the prospectus's way)."""
+    return "—" if moment is None else calendars.format_ny(moment)
+
+
+@register.filter
+def ny_exact(moment: dt.datetime | None) -> str:
+    """A receipt time to the second, with the zone in force: '4:59:59 p.m. EDT, July 12, 2000'.
+
+    Receipt "on or before 5:00 p.m." is decided to the second, and EDT/EST removes any
+    doubt near a change of daylight-saving time.
+    """
+    if moment is None:
+        return "—"
+    local = calendars.ny_localtime(moment)
+    hour = local.hour % 12 or 12
+    ampm = "a.m." if local.hour < 12 else "p.m."
+    return (
+        f"{hour}:{local.minute:02d}:{local.second:02d} {ampm} {local.tzname()} "
+        f"(New York City time), {local:%A}, {local:%B} {local.day}, {local.year}"
+    )
+
+
+@register.filter
+def ny_date(day: dt.date | None) -> str:
+    return "—" if day is None else f"{day:%A}, {day:%B} {day.day}, {day.year}"
+
+
+@register.filter
+def usd(amount: Decimal | None) -> str:
+    return "—" if amount is None else f"${Decimal(amount):,.2f}"
+
+
+@register.filter
+def duration(seconds: int | float | None) -> str:
+    """'12 days, 4 hours, 3 minutes' — what the countdown shows without JavaScript."""
+    if seconds is None or seconds <= 0:
+        return "no time"
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = []
+    for value, unit in ((days, "day"), (hours, "hour"), (minutes, "minute")):
+        if value:
+            parts.append(f"{value} {unit}{'' if value == 1 else 's'}")
+    return ", ".join(parts) or "less than a minute"
+
+
+@register.filter
+def percent(rate: Decimal | None) -> str:
+    """0.1125 → '11.25%' (no trailing zeros; rates are exact decimals)."""
+    if rate is None:
+        return "—"
+    value = (Decimal(rate) * 100).normalize()
+    return f"{value:f}%"
+
+
+@register.filter
+def ny_deadline(moment: dt.datetime | None) -> str:
+    """A deadline at midnight reads as the end of the day before: 'the end of Wednesday,
+    November 25, 2026 (midnight, New York City time)', not '12:00 a.m. ... Thursday'."""
+    if moment is None:
+        return "—"
+    local = calendars.ny_localtime(moment)
+    if (local.hour, local.minute, local.second) != (0, 0, 0):
+        return calendars.format_ny(moment)
+    day = local.date() - dt.timedelta(days=1)
+    return f"the end of {day:%A}, {day:%B} {day.day}, {day.year} (midnight, New York City time)"
