@@ -8,13 +8,14 @@ timestamps) change only through the services, which the transition buttons call
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ChangeList
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.db import models
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -125,6 +126,36 @@ class ReadOnlyTabularInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
+class HistorySubjectFilter(admin.SimpleListFilter):
+    title = "record"
+    parameter_name = "subject"
+    SUBJECTS = (
+        ("exchange", "exchangeoffer"),
+        ("exchange", "tender"),
+        ("exchange", "deficiency"),
+        ("exchange", "guaranteeddelivery"),
+        ("exchange", "withdrawalnotice"),
+        ("exchange", "notereturn"),
+        ("exchange", "registrationevent"),
+        ("exchange", "registrationdefault"),
+        ("holders", "signuprequest"),
+    )
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            (f"{app}.{model}", model.replace("notice", " notice").capitalize())
+            for app, model in self.SUBJECTS
+        ]
+
+    def queryset(
+        self, request: HttpRequest, queryset: QuerySet[StateChange]
+    ) -> QuerySet[StateChange]:
+        if not self.value() or "." not in self.value():
+            return queryset
+        app, model = self.value().split(".", 1)
+        return queryset.filter(content_type__app_label=app, content_type__model=model)
+
+
 @admin.register(StateChange)
 class StateChangeAdmin(DeskAdmin):
     """The whole audit trail: view-only for everyone, superusers included."""
@@ -140,10 +171,11 @@ class StateChangeAdmin(DeskAdmin):
         "actor_label",
         "offer",
     )
-    list_filter = ("actor_kind", ("content_type", admin.RelatedOnlyFieldListFilter), "offer")
+    # A fixed list of the kinds of record that write history: RelatedOnlyFieldListFilter would
+    # scan the whole append-only table for its distinct content types on every page.
+    list_filter = ("actor_kind", HistorySubjectFilter, "offer", ("at", admin.DateFieldListFilter))
     search_fields = ("action", "actor_label", "reason", "from_state", "to_state")
     list_select_related = ("content_type", "offer")
-    date_hierarchy = "at"
     ordering = ("-at", "-id")
     fieldsets = (
         (None, {"fields": ("at_ny", "action", "subject_link", "offer")}),
@@ -546,6 +578,10 @@ class NoteReturnInline(ReadOnlyTabularInline):
         return super().get_queryset(request).select_related("tender")
 
 
+# A reference a holder reads out: LT-7K3Q-9X2M.
+TENDER_REFERENCE = re.compile(r"LT-[A-Z0-9]{4}-[A-Z0-9]{4}", re.IGNORECASE)
+
+
 @admin.register(Tender)
 class TenderAdmin(TransitionAdmin):
     desk_transitions = TENDER_TRANSITIONS
@@ -560,7 +596,15 @@ class TenderAdmin(TransitionAdmin):
         "withdrawn_amount_display",
         "received_at_ny",
     )
-    list_filter = ("state", "channel", "offer", "series", "is_broker_dealer", "w9_certified")
+    list_filter = (
+        "state",
+        "channel",
+        "offer",
+        "series",
+        ("received_at", admin.DateFieldListFilter),
+        "is_broker_dealer",
+        "w9_certified",
+    )
     search_fields = (
         "reference",
         "holder__name",
@@ -568,11 +612,27 @@ class TenderAdmin(TransitionAdmin):
         "beneficial_owner",
         "book_entry_confirmation",
         "dtc_participant_number",
-        "certificates__certificate_number",
     )
     list_select_related = ("holder", "series", "offer")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Tender], search_term: str
+    ) -> tuple[QuerySet[Tender], bool]:
+        """A reference goes straight to its unique index; any other term searches the
+        letter's names and numbers, and certificates through EXISTS, so no DISTINCT over
+        the whole table is ever needed."""
+        term = search_term.strip()
+        if TENDER_REFERENCE.fullmatch(term):
+            return queryset.filter(reference=term.upper()), False
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        if term:
+            on_certificate = TenderedCertificate.objects.filter(
+                tender=OuterRef("pk"), certificate_number__iexact=term
+            )
+            results = results | queryset.filter(Exists(on_certificate))
+        return results, may_have_duplicates
+
     autocomplete_fields = ("medallion_guarantor",)
-    date_hierarchy = "received_at"
     ordering = ("-received_at", "-id")
     inlines = (
         TenderedCertificateInline,

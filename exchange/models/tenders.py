@@ -349,6 +349,7 @@ class Deficiency(models.Model):
     class Meta:
         ordering = ["opened_at", "id"]
         verbose_name_plural = "deficiencies"
+        indexes = [models.Index(fields=["-opened_at", "-id"], name="deficiency_newest_first")]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="waived") | ~Q(waiver_authorized_by=""),

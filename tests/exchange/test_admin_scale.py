@@ -98,3 +98,21 @@ def test_extension_and_amendment_pages_show_their_consequences(client: Client) -
         "approximately $10,000,000 aggregate principal amount of its 11% Senior Notes due 2008"
         in page
     )
+
+
+def test_tender_search_by_reference_certificate_or_name_without_distinct(client: Client) -> None:
+    seed = build_seed_offer()
+    tender = paper_tender(seed, ny(2000, 6, 26, 10))
+    other = paper_tender(seed, ny(2000, 6, 26, 11), certificates=(("R08-0002", "1000000"),))
+    client.force_login(get_user_model().objects.create_superuser("search", "q@example.com", "pw"))
+    url = reverse("admin:exchange_tender_changelist")
+    for term, expected in (
+        (tender.reference.lower(), {tender.reference}),
+        ("r08-0002", {other.reference}),
+        ("Ardsley", {tender.reference, other.reference}),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get(url, {"q": term}).content.decode()
+        found = {ref for ref in (tender.reference, other.reference) if ref in page}
+        assert found == expected, term
+        assert not any("DISTINCT" in q["sql"] for q in captured.captured_queries), term
