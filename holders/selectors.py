@@ -203,26 +203,49 @@ def certificate_lines(holder: Holder, series: NoteSeries, on: dt.date) -> list[C
 
 
 def positions(holder: Holder, offer: ExchangeOffer, on: dt.date) -> list[SeriesPosition]:
-    """Per series of the offer: the holder's holdings of record on `on` and its tenders."""
-    result = []
-    for series in offer.series.order_by("maturity_date", "name"):
-        position = SeriesPosition(series=series)
-        if holder.kind != HolderKind.ELIGIBLE_GUARANTOR:
-            position.holdings = list(
-                Holding.objects.of_record_on(on)
-                .filter(holder=holder, series=series)
-                .order_by("form", "certificate_number", "beneficial_owner")
+    """Per series of the offer: the holder's holdings of record on `on` and its tenders.
+
+    Three queries for the whole offer, whatever its number of series: the portal's pages
+    are the ones a deadline rush hits (bench/deadline_rush.py).
+    """
+    all_series = list(offer.series.order_by("maturity_date", "name"))
+    result = {s.pk: SeriesPosition(series=s) for s in all_series}
+    if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
+        return list(result.values())
+    for holding in (
+        Holding.objects.of_record_on(on)
+        .filter(holder=holder, series__offer=offer)
+        .order_by("form", "certificate_number", "beneficial_owner")
+    ):
+        position = result[holding.series_id]
+        position.holdings.append(holding)
+        position.held += holding.amount
+    for series_id, total in (
+        Tender.objects.filter(holder=holder, series__offer=offer, state__in=COUNTED_STATES)
+        .values("series")
+        .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
+        .values_list("series", "total")
+    ):
+        result[series_id].tendered = total or ZERO
+    on_certificates = {
+        (series_id, number): total
+        for series_id, number, total in TenderedCertificate.objects.filter(
+            tender__holder=holder, tender__series__offer=offer, tender__state__in=COUNTED_STATES
+        )
+        .values_list("tender__series", "certificate_number")
+        .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
+    }
+    for position in result.values():
+        certificates = sorted(
+            (h for h in position.holdings if h.form == HoldingForm.CERTIFICATE),
+            key=lambda h: h.certificate_number,
+        )
+        for h in certificates:
+            tendered = on_certificates.get((position.series.pk, h.certificate_number), ZERO)
+            position.certificates.append(
+                CertificateLine(holding=h, tendered=tendered, free=max(h.amount - tendered, ZERO))
             )
-            position.held = sum((h.amount for h in position.holdings), ZERO)
-            position.tendered = (
-                Tender.objects.filter(
-                    holder=holder, series=series, state__in=COUNTED_STATES
-                ).aggregate(total=Sum(F("amount") - F("withdrawn_amount")))["total"]
-                or ZERO
-            )
-            position.certificates = certificate_lines(holder, series, on)
-        result.append(position)
-    return result
+    return list(result.values())
 
 
 # --- history, in words a holder reads -------------------------------------------------------
