@@ -10,6 +10,7 @@ from django_fsm import can_proceed
 
 from exchange import calendars
 from exchange.models import (
+    Channel,
     ExchangeOffer,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
@@ -19,13 +20,14 @@ from exchange.models import (
     OfferEventKind,
     OfferState,
     ReturnReason,
+    StateChange,
     Tender,
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
-from exchange.services.base import Actor, DeskError, record, require_aware
+from exchange.services.base import Actor, DeskError, history_rows_for_ids, record, require_aware
 
 ANNOUNCEMENT_TIME = dt.time(9, 0)  # Rule 14e-1(d): by 9:00 a.m. New York time
 
@@ -451,7 +453,6 @@ def complete_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> Exchange
 @transaction.atomic
 def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: str) -> ExchangeOffer:
     """Terminate: nothing is accepted; every tendered note is recorded for return."""
-    from exchange.services.tenders import reject_locked_tender
 
     require_aware(now)
     if not reason.strip():
@@ -478,15 +479,42 @@ def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: st
         reason=reason,
         offer=offer,
     )
-    for tender in Tender.objects.select_for_update().filter(
-        offer=offer, state__in=TENDER_OPEN_STATES
-    ):
-        reject_locked_tender(
-            tender,
-            actor=actor,
-            now=now,
-            reason=f"Offer terminated: {reason}",
-            return_reason=ReturnReason.TERMINATED,
+    # Set-based, in this one transaction under the offer's lock: every open tender is
+    # rejected, and the notes the agent holds for it are recorded for return.
+    open_rows = list(
+        Tender.objects.select_for_update()
+        .filter(offer=offer, state__in=TENDER_OPEN_STATES)
+        .values_list("id", "state", "amount", "withdrawn_amount", "channel")
+    )
+    Tender.objects.filter(id__in=[row[0] for row in open_rows]).update(state=TenderState.REJECTED)
+    NoteReturn.objects.bulk_create(
+        NoteReturn(
+            tender_id=pk,
+            reason=ReturnReason.TERMINATED,
+            amount=amount - withdrawn,
+            by_book_entry=channel == Channel.BOOK_ENTRY,
+            recorded_at=now,
+        )
+        for pk, state, amount, withdrawn, channel in open_rows
+        # A guaranteed delivery still pending delivered no notes: nothing to return.
+        if state != TenderState.PENDING_DELIVERY and amount - withdrawn > 0
+    )
+    by_state: dict[str, list[int]] = {}
+    for pk, state, *_ in open_rows:
+        by_state.setdefault(state, []).append(pk)
+    for state, ids in by_state.items():
+        StateChange.objects.bulk_create(
+            history_rows_for_ids(
+                Tender,
+                ids,
+                action="exchange.tender.rejected",
+                from_state=state,
+                to_state=TenderState.REJECTED,
+                actor=actor,
+                now=now,
+                reason=f"Offer terminated: {reason}",
+                offer_id=offer.pk,
+            )
         )
     # Guarantees still waiting for notes close with the offer: nothing more is expected,
     # and the deadline job must not later "lapse" them for notes never needed.

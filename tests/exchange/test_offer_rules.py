@@ -807,3 +807,24 @@ def test_termination_closes_guarantees_still_waiting(seed: SeedOffer) -> None:
     assert StateChange.objects.filter(action="exchange.guaranteed_delivery.closed").count() == 1
     # Nothing left for the deadline job.
     assert not [r for r in run_due_jobs(ny(2000, 7, 1)) if r.job == "lapse_guaranteed_delivery"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("tenders", [2, 8])
+def test_termination_is_set_based(seed: SeedOffer, tenders: int) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from exchange.models import NoteReturn
+    from tests.factories import book_entry_tender
+
+    for i in range(tenders):
+        book_entry_tender(seed, ny(2000, 6, 26, 10, i), amount="1000000")
+    with CaptureQueriesContext(connection) as captured:
+        terminate_offer(
+            seed.offer.pk, actor=SUPERVISOR, now=ny(2000, 6, 27, 10), reason="Condition failed"
+        )
+    # The same statements for 2 tenders as for 8 (1 + 8 of them, each with its return).
+    assert len(captured) <= 16, [q["sql"][:80] for q in captured.captured_queries]
+    assert NoteReturn.objects.filter(reason="terminated").count() == tenders
+    assert StateChange.objects.filter(action="exchange.tender.rejected").count() == tenders
