@@ -248,3 +248,23 @@ def test_a_user_without_the_ledger_permission_cannot_see_the_report(
     assert client.get(report_url()).status_code == 403
     record_url = reverse("admin:exchange_specialinterestaccrual_record_milestone")
     assert client.get(record_url).status_code == 403
+
+
+def test_admin_report_page_gives_the_csv_and_caps_long_pages(
+    client: Client, superuser: AbstractBaseUser, seed: SeedOffer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import exchange.admin_special_interest as page_module
+
+    example_1_by_command()
+    client.force_login(superuser)
+    query = {"offer": seed.offer.pk, "payment_date": "2000-09-15"}
+    csv_response = client.get(report_url(), {**query, "format": "csv"})
+    assert csv_response["Content-Type"].startswith("text/csv")
+    body = csv_response.content.decode()
+    assert body.splitlines()[0] == "holder,series,basis,days,rate_steps,gross,withholding,net"
+    assert "Margaret Chen,2008-senior,250000.00,2,0.50%,6.94,2.15,4.79" in body
+    # With a page of one row per series, the rest is announced and the totals still count all.
+    monkeypatch.setattr(page_module, "ROWS_SHOWN", 1)
+    page = client.get(report_url(), query).content.decode()
+    assert "more holders of record" in page
+    assert "$3,506.94" in page
