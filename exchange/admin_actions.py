@@ -413,8 +413,14 @@ class TerminateOfferForm(forms.Form):
 
 
 class StopOrderForm(forms.Form):
-    reason = _text(
-        "What the agent was told", "Who gave notice, and of what.", required=False, rows=2
+    reason = _text("What the agent was told", "Who gave notice, and of what.", rows=2)
+
+
+class AnnouncementForm(forms.Form):
+    text = _text(
+        "The announcement as released",
+        "The text of the press release or Dow Jones News Service release.",
+        rows=6,
     )
 
 
@@ -833,6 +839,11 @@ def _stop_order_can_change(to: bool) -> Rule:
     return rule
 
 
+def _announce(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    offers.record_announcement(o.pk, text=data["text"], actor=actor, now=now)
+    return Outcome("The announcement is recorded in the offer's events and history.")
+
+
 def _open_tender_count(o: ExchangeOffer) -> int:
     return Tender.objects.filter(offer=o, state__in=TENDER_OPEN_STATES).count()
 
@@ -950,6 +961,18 @@ OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
         ),
         perform=_terminate,
         form_class=TerminateOfferForm,
+    ),
+    DeskTransition(
+        name="announce",
+        label="Record an announcement",
+        issuer_decision=True,
+        allowed_now=lambda o, now: o.state != OfferState.DRAFT,
+        consequence=lambda o, now: (
+            "The issuer's public announcement (press release, Dow Jones News Service) is "
+            "recorded with the offer's events, as released."
+        ),
+        perform=_announce,
+        form_class=AnnouncementForm,
     ),
 )
 

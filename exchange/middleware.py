@@ -45,9 +45,7 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        log.error(
-            "Database unavailable during %s %s: %s", request.method, request.path, exception
-        )
+        log.error("Database unavailable during %s %s: %s", request.method, request.path, exception)
         for connection in connections.all(initialized_only=True):
             connection.close_if_unusable_or_obsolete()
             if connection.connection is not None and not connection.is_usable():

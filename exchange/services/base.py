@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -126,10 +126,6 @@ def check_denomination(amount: Decimal, denomination: Decimal, label: str, field
             f"integral multiples of ${denomination:,.0f} (you gave ${amount:,.2f}).",
             field=field,
         )
-
-
-def save_fields(instance: models.Model, fields: Sequence[str] | Iterable[str]) -> None:
-    instance.save(update_fields=list(fields))
 
 
 def history_rows_for_ids(

@@ -444,7 +444,7 @@ def test_buttons_follow_the_state_and_the_clock(
 ) -> None:
     offer = graph.seed.offer
     client.force_login(supervisor)
-    assert buttons(client, offer) == {"extend", "amend", "stop_order_on", "terminate"}
+    assert buttons(client, offer) == {"extend", "amend", "stop_order_on", "terminate", "announce"}
     # An open defect: not valid yet (validate's FSM condition), more defects may be added.
     assert buttons(client, graph.deficient) == {"find_deficient", "reject"}
     assert buttons(client, graph.valid) == {"find_deficient", "reject"}
@@ -464,7 +464,7 @@ def test_buttons_follow_the_state_and_the_clock(
     client.force_login(clerk)  # the session of June 26 has expired by now
     assert buttons(client, offer) == {"expire"}
     client.force_login(supervisor)
-    assert buttons(client, offer) == {"expire", "stop_order_on", "terminate"}
+    assert buttons(client, offer) == {"expire", "stop_order_on", "terminate", "announce"}
 
 
 # --- posting a transition ---------------------------------------------------------------------

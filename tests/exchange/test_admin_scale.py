@@ -116,3 +116,20 @@ def test_tender_search_by_reference_certificate_or_name_without_distinct(client:
         found = {ref for ref in (tender.reference, other.reference) if ref in page}
         assert found == expected, term
         assert not any("DISTINCT" in q["sql"] for q in captured.captured_queries), term
+
+
+def test_a_supervisor_records_an_announcement(client: Client) -> None:
+    import time_machine
+
+    from exchange.models import OfferEvent
+    from tests.factories import staff_user
+
+    seed = build_seed_offer()
+    client.force_login(staff_user("sup-a", "Supervisors"))
+    url = f"/admin/exchange/exchangeoffer/{seed.offer.pk}/transition/announce/"
+    with time_machine.travel(ny(2000, 7, 13, 8, 30), tick=False):
+        assert client.get(url).status_code == 200
+        client.post(url, {"text": "Level 3 extends its exchange offer to July 19, 2000."})
+    event = OfferEvent.objects.get(kind="announcement")
+    assert event.description.startswith("Level 3 extends")
+    assert event.occurred_at == ny(2000, 7, 13, 8, 30)
