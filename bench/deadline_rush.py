@@ -207,7 +207,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="The deadline rush against the production server.")
     parser.add_argument("--holders", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    # One worker per core and one spare: more sync workers than that only queue on the CPU.
+    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1)
     parser.add_argument(
         "--think",
         type=float,
