@@ -159,3 +159,40 @@ def history_rows_for_ids(
         )
         for pk in ids
     ]
+
+
+def move_tenders_in_bulk(
+    ids: Iterable[int],
+    *,
+    from_state: str,
+    to_state: str,
+    action: str,
+    actor: Actor,
+    now: dt.datetime,
+    reason: str,
+    offer_id: int,
+) -> int:
+    """The set-based form of a tender transition, for rows the caller has locked: one
+    UPDATE guarded by the state they must be in, and one history row each, in bulk.
+    Returns how many rows moved (rows no longer in `from_state` are left, unrecorded)."""
+    from exchange.models import Tender
+
+    ids = list(ids)
+    if not ids:
+        return 0
+    moved = list(Tender.objects.filter(id__in=ids, state=from_state).values_list("id", flat=True))
+    Tender.objects.filter(id__in=moved).update(state=to_state)
+    StateChange.objects.bulk_create(
+        history_rows_for_ids(
+            Tender,
+            moved,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            now=now,
+            reason=reason,
+            offer_id=offer_id,
+        )
+    )
+    return len(moved)

@@ -32,7 +32,13 @@ from exchange.models import (
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
-from exchange.services.base import Actor, DeskError, history_rows_for_ids, lock_offer_shared
+from exchange.services.base import (
+    Actor,
+    DeskError,
+    history_rows_for_ids,
+    lock_offer_shared,
+    move_tenders_in_bulk,
+)
 from exchange.services.offers import accept_offer, complete_offer
 
 log = logging.getLogger(__name__)
@@ -114,8 +120,15 @@ def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime
             if not rows:
                 return total
             ids = [row[0] for row in rows]
-            Tender.objects.filter(id__in=ids, state=TenderState.VALID).update(
-                state=TenderState.ACCEPTED
+            move_tenders_in_bulk(
+                ids,
+                from_state=TenderState.VALID,
+                to_state=TenderState.ACCEPTED,
+                action="exchange.tender.accepted",
+                actor=actor,
+                now=now,
+                reason="Validly tendered and not withdrawn; accepted on the exchange date.",
+                offer_id=offer.pk,
             )
             NewNoteDelivery.objects.bulk_create(
                 NewNoteDelivery(
@@ -139,19 +152,6 @@ def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime
                     special_delivery,
                 ) in rows
             )
-            StateChange.objects.bulk_create(
-                history_rows_for_ids(
-                    Tender,
-                    ids,
-                    action="exchange.tender.accepted",
-                    from_state=TenderState.VALID,
-                    to_state=TenderState.ACCEPTED,
-                    actor=actor,
-                    now=now,
-                    reason="Validly tendered and not withdrawn; accepted on the exchange date.",
-                    offer_id=offer.pk,
-                )
-            )
             notifications.tenders_accepted(ids)
             total += len(ids)
         pause_between_chunks()
@@ -172,8 +172,15 @@ def reject_deficient_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.date
             if not rows:
                 return total
             ids = [row[0] for row in rows]
-            Tender.objects.filter(id__in=ids, state=TenderState.DEFICIENT).update(
-                state=TenderState.REJECTED
+            move_tenders_in_bulk(
+                ids,
+                from_state=TenderState.DEFICIENT,
+                to_state=TenderState.REJECTED,
+                action="exchange.tender.rejected",
+                actor=actor,
+                now=now,
+                reason="Deficiency neither cured before expiration nor waived by the issuer.",
+                offer_id=offer.pk,
             )
             NoteReturn.objects.bulk_create(
                 NoteReturn(
@@ -185,19 +192,6 @@ def reject_deficient_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.date
                 )
                 for pk, amount, withdrawn, channel in rows
                 if amount - withdrawn > 0
-            )
-            StateChange.objects.bulk_create(
-                history_rows_for_ids(
-                    Tender,
-                    ids,
-                    action="exchange.tender.rejected",
-                    from_state=TenderState.DEFICIENT,
-                    to_state=TenderState.REJECTED,
-                    actor=actor,
-                    now=now,
-                    reason="Deficiency neither cured before expiration nor waived by the issuer.",
-                    offer_id=offer.pk,
-                )
             )
             total += len(ids)
         pause_between_chunks()
@@ -223,21 +217,15 @@ def dispatch_new_notes(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) 
             NewNoteDelivery.objects.filter(id__in=delivery_ids, delivered_at__isnull=True).update(
                 delivered_at=now
             )
-            Tender.objects.filter(id__in=tender_ids, state=TenderState.ACCEPTED).update(
-                state=TenderState.EXCHANGED
-            )
-            StateChange.objects.bulk_create(
-                history_rows_for_ids(
-                    Tender,
-                    tender_ids,
-                    action="exchange.tender.exchanged",
-                    from_state=TenderState.ACCEPTED,
-                    to_state=TenderState.EXCHANGED,
-                    actor=actor,
-                    now=now,
-                    reason="New notes delivered.",
-                    offer_id=offer.pk,
-                )
+            move_tenders_in_bulk(
+                tender_ids,
+                from_state=TenderState.ACCEPTED,
+                to_state=TenderState.EXCHANGED,
+                action="exchange.tender.exchanged",
+                actor=actor,
+                now=now,
+                reason="New notes delivered.",
+                offer_id=offer.pk,
             )
             total += len(rows)
         pause_between_chunks()
@@ -302,19 +290,15 @@ def dispatch_returns(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) ->
                 ids = [pk for pk, s in locked if s == state]
                 if not ids:
                     continue
-                Tender.objects.filter(id__in=ids, state=state).update(state=TenderState.RETURNED)
-                StateChange.objects.bulk_create(
-                    history_rows_for_ids(
-                        Tender,
-                        ids,
-                        action="exchange.tender.returned",
-                        from_state=state,
-                        to_state=TenderState.RETURNED,
-                        actor=actor,
-                        now=now,
-                        reason="Original notes returned.",
-                        offer_id=offer.pk,
-                    )
+                move_tenders_in_bulk(
+                    ids,
+                    from_state=state,
+                    to_state=TenderState.RETURNED,
+                    action="exchange.tender.returned",
+                    actor=actor,
+                    now=now,
+                    reason="Original notes returned.",
+                    offer_id=offer.pk,
                 )
                 notifications.tenders_returned(ids)
     return total

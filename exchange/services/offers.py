@@ -20,14 +20,19 @@ from exchange.models import (
     OfferEventKind,
     OfferState,
     ReturnReason,
-    StateChange,
     Tender,
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
-from exchange.services.base import Actor, DeskError, history_rows_for_ids, record, require_aware
+from exchange.services.base import (
+    Actor,
+    DeskError,
+    move_tenders_in_bulk,
+    record,
+    require_aware,
+)
 
 ANNOUNCEMENT_TIME = dt.time(9, 0)  # Rule 14e-1(d): by 9:00 a.m. New York time
 
@@ -486,7 +491,6 @@ def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: st
         .filter(offer=offer, state__in=TENDER_OPEN_STATES)
         .values_list("id", "state", "amount", "withdrawn_amount", "channel")
     )
-    Tender.objects.filter(id__in=[row[0] for row in open_rows]).update(state=TenderState.REJECTED)
     NoteReturn.objects.bulk_create(
         NoteReturn(
             tender_id=pk,
@@ -503,18 +507,15 @@ def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: st
     for pk, state, *_ in open_rows:
         by_state.setdefault(state, []).append(pk)
     for state, ids in by_state.items():
-        StateChange.objects.bulk_create(
-            history_rows_for_ids(
-                Tender,
-                ids,
-                action="exchange.tender.rejected",
-                from_state=state,
-                to_state=TenderState.REJECTED,
-                actor=actor,
-                now=now,
-                reason=f"Offer terminated: {reason}",
-                offer_id=offer.pk,
-            )
+        move_tenders_in_bulk(
+            ids,
+            from_state=state,
+            to_state=TenderState.REJECTED,
+            action="exchange.tender.rejected",
+            actor=actor,
+            now=now,
+            reason=f"Offer terminated: {reason}",
+            offer_id=offer.pk,
         )
     # Guarantees still waiting for notes close with the offer: nothing more is expected,
     # and the deadline job must not later "lapse" them for notes never needed.
