@@ -29,8 +29,10 @@ demo: install
 	command -v apt-get >/dev/null || { echo "Install Chromium at /usr/bin/chromium"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-# The whole suite on PostgreSQL (the slow, real-parts tests included).
+# The rooms' import contracts (pyproject.toml), then the whole suite on PostgreSQL (the
+# slow, real-parts tests included).
 test: install /usr/bin/chromium
+	$(BIN)/lint-imports --no-cache
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider
 
 lint: install

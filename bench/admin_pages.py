@@ -44,6 +44,7 @@ from django.test.utils import (  # noqa: E402
 )
 from django.utils import timezone  # noqa: E402
 
+from exchange.demo.synthetic import synthetic_offer  # noqa: E402
 from exchange.models import (  # noqa: E402
     ActorKind,
     Channel,
@@ -62,7 +63,6 @@ from exchange.models import (  # noqa: E402
 )
 from exchange.models.tenders import new_reference  # noqa: E402
 from exchange.services.base import Actor, history_row  # noqa: E402
-from exchange.synthetic import synthetic_offer  # noqa: E402
 from holders.models import Holder, HolderKind, TinStatus  # noqa: E402
 
 BATCH = 5000

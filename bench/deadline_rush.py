@@ -44,8 +44,8 @@ from django.contrib.auth import get_user_model  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from exchange.demo.synthetic import synthetic_offer  # noqa: E402
 from exchange.models import Tender, WithdrawalNotice  # noqa: E402
-from exchange.synthetic import synthetic_offer  # noqa: E402
 from holders.models import Holder, HolderKind, Holding, HoldingForm, TinStatus  # noqa: E402
 
 HOST, PORT = "127.0.0.1", 8765

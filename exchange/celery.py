@@ -8,4 +8,5 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "exchange.settings")
 
 app = Celery("exchange")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+# The tasks live in the jobs room (exchange.jobs.tasks), not in an app-level tasks module.
+app.autodiscover_tasks(["exchange.jobs"])

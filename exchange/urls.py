@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from exchange.views import healthz
+from exchange.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),

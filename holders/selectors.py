@@ -16,7 +16,6 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import F, Q, QuerySet, Sum
 
-from exchange import calendars
 from exchange.models import (
     TENDER_OPEN_STATES,
     ActorKind,
@@ -32,6 +31,7 @@ from exchange.models import (
     TenderState,
     WithdrawalNotice,
 )
+from exchange.terms import calendars
 from holders.models import Holder, HolderKind, Holding, HoldingForm
 
 ZERO = Decimal("0.00")

@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 
-from exchange import calendars
 from exchange.models import (
     ActorKind,
     Channel,
@@ -23,6 +22,7 @@ from exchange.models import (
 from exchange.services.base import Actor
 from exchange.services.offers import commence_offer
 from exchange.services.tenders import CertificateTendered, LetterOfTransmittal, receive_tender
+from exchange.terms import calendars
 from holders.models import Holder, HolderKind, Holding, HoldingForm, TinStatus
 
 

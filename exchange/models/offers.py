@@ -10,8 +10,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from exchange import calendars
-from exchange.money import PER_THOUSAND
+from exchange.terms import calendars
+from exchange.terms.money import PER_THOUSAND
 
 MONTH_DAY_LIST = RegexValidator(
     r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])(,(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01]))*$",
@@ -251,7 +251,7 @@ class NoteSeries(models.Model):
     def accreted_value_per_1000(self, on: dt.date) -> Decimal:
         """Unrounded accreted value per $1,000 principal amount at maturity on `on`
         (the indenture's definition); for notes issued at par, the $1,000 itself."""
-        from exchange.accretion import accreted_value_per_1000
+        from exchange.terms.accretion import accreted_value_per_1000
 
         if not self.is_discount:
             return PER_THOUSAND

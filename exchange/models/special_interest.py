@@ -17,9 +17,9 @@ from decimal import Decimal, localcontext
 
 from django.db import models
 
-from exchange.daycount import DAYS_IN_YEAR_30_360
-from exchange.fields import ExactDecimalField
-from exchange.money import WORKING_PRECISION
+from exchange.models.fields import ExactDecimalField
+from exchange.terms.daycount import DAYS_IN_YEAR_30_360
+from exchange.terms.money import WORKING_PRECISION
 
 # Digits the ledger keeps: any value the accretion arithmetic produces (34 significant
 # digits, WORKING_PRECISION) of at least $0.000001 fits these places exactly, and so does

@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 
-from exchange import calendars, notifications
 from exchange.models import (
     Channel,
     ExchangeOffer,
@@ -32,6 +31,7 @@ from exchange.models import (
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
+from exchange.services import notifications
 from exchange.services.base import (
     Actor,
     DeskError,
@@ -40,6 +40,7 @@ from exchange.services.base import (
     move_tenders_in_bulk,
 )
 from exchange.services.offers import accept_offer, complete_offer
+from exchange.terms import calendars
 
 log = logging.getLogger(__name__)
 

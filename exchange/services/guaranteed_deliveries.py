@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from exchange import calendars, notifications
 from exchange.models import (
     Channel,
     ExchangeOffer,
@@ -21,6 +20,7 @@ from exchange.models import (
     TenderedCertificate,
     TenderState,
 )
+from exchange.services import notifications
 from exchange.services.base import (
     Actor,
     DeskError,
@@ -28,14 +28,15 @@ from exchange.services.base import (
     record,
     require_aware,
 )
+from exchange.services.review import reject_locked_tender
 from exchange.services.tenders import (
     LETTER_FIELDS,
     CertificateTendered,
     LetterOfTransmittal,
     _match_certificates,
     receive_tender,
-    reject_locked_tender,
 )
+from exchange.terms import calendars
 from holders.models import Holder, HolderKind
 
 NYSE_TRADING_DAYS_TO_DELIVER = 3

@@ -8,7 +8,6 @@ import datetime as dt
 from django.db import transaction
 from django_fsm import can_proceed
 
-from exchange import calendars
 from exchange.models import (
     Channel,
     ExchangeOffer,
@@ -33,6 +32,7 @@ from exchange.services.base import (
     record,
     require_aware,
 )
+from exchange.terms import calendars
 
 ANNOUNCEMENT_TIME = dt.time(9, 0)  # Rule 14e-1(d): by 9:00 a.m. New York time
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from django.db import transaction
 
-from exchange import calendars
 from exchange.models import (
     ExchangeOffer,
     RegistrationDefault,
@@ -23,6 +22,7 @@ from exchange.models import (
     RegistrationEventKind,
 )
 from exchange.services.base import Actor, DeskError, record, require_aware
+from exchange.terms import calendars
 
 if TYPE_CHECKING:
     from exchange.special_interest.detection import Detection

@@ -10,7 +10,6 @@ from decimal import Decimal
 from django.db import transaction
 from django_fsm import can_proceed
 
-from exchange import calendars
 from exchange.models import (
     Channel,
     NoteReturn,
@@ -29,6 +28,7 @@ from exchange.services.base import (
     record,
     require_aware,
 )
+from exchange.terms import calendars
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,6 @@ from typing import Protocol
 
 from django.db import transaction
 
-from exchange import calendars
-from exchange.daycount import days_30_360
 from exchange.models import (
     ExchangeOffer,
     JobName,
@@ -50,6 +48,8 @@ from exchange.special_interest.detection import (
     Stream,
     detect_defaults,
 )
+from exchange.terms import calendars
+from exchange.terms.daycount import days_30_360
 
 log = logging.getLogger(__name__)
 

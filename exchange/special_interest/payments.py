@@ -25,9 +25,7 @@ from decimal import Decimal, localcontext
 
 from django.db.models import Sum
 
-from exchange.daycount import DAYS_IN_YEAR_30_360
 from exchange.models import ExchangeOffer, NoteSeries, SpecialInterestAccrual
-from exchange.money import PER_THOUSAND, WORKING_PRECISION, ZERO, to_cents
 from exchange.services.base import DeskError
 from exchange.special_interest.accrual import (
     EXACT_PRECISION,
@@ -35,6 +33,8 @@ from exchange.special_interest.accrual import (
     series_of,
 )
 from exchange.special_interest.detection import ONE_DAY
+from exchange.terms.daycount import DAYS_IN_YEAR_30_360
+from exchange.terms.money import PER_THOUSAND, WORKING_PRECISION, ZERO, to_cents
 from holders.models import Holder, Holding, TinStatus
 
 CSV_COLUMNS = ("holder", "series", "basis", "days", "rate_steps", "gross", "withholding", "net")

@@ -3,8 +3,8 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from exchange import calendars
-from exchange.dashboard import CHART_HEIGHT, CHART_WIDTH, offer_dashboards
+from exchange.admin.dashboard import CHART_HEIGHT, CHART_WIDTH, offer_dashboards
+from exchange.terms import calendars
 
 register = template.Library()
 

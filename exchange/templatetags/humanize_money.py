@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from exchange.money import format_usd
+from exchange.terms.money import format_usd
 
 register = template.Library()
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import template
 
-from exchange import calendars
+from exchange.terms import calendars
 
 register = template.Library()
 

@@ -8,8 +8,8 @@ import re
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from exchange import calendars
 from exchange.models import ExchangeOffer, NoteSeries
+from exchange.terms import calendars
 
 
 def add_as_of(parser: CommandParser) -> None:

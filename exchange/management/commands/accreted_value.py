@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from exchange.management.commands._common import get_series
-from exchange.money import to_cents
+from exchange.terms.money import to_cents
 
 
 class Command(BaseCommand):

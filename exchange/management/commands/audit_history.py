@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from exchange.management.commands._common import get_offer
-from exchange.reports import audit_history, csv_lines
+from exchange.reports.lists import audit_history, csv_lines
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from exchange.management.commands._common import get_offer
-from exchange.reports import csv_lines, delivery_list, return_list
+from exchange.reports.lists import csv_lines, delivery_list, return_list
 
 
 class Command(BaseCommand):

@@ -3,11 +3,11 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exchange import calendars
 from exchange.management.commands._common import add_as_of, as_of, get_offer
 from exchange.models import ActorKind
 from exchange.services.base import Actor, DeskError
 from exchange.services.offers import extend_offer
+from exchange.terms import calendars
 
 
 class Command(BaseCommand):

@@ -3,7 +3,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandParser
 
 from exchange.management.commands._common import get_offer
-from exchange.reports import csv_lines, final_results, press_release_text
+from exchange.reports.lists import csv_lines
+from exchange.reports.results import final_results, press_release_text
 
 
 class Command(BaseCommand):

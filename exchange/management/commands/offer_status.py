@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from exchange import calendars
 from exchange.management.commands._common import add_as_of, as_of, get_offer
 from exchange.models import OfferState
-from exchange.selectors import expiration_as_of, offer_state_as_of, series_figures
+from exchange.selectors.offers import expiration_as_of, offer_state_as_of, series_figures
+from exchange.terms import calendars
 
 
 class Command(BaseCommand):

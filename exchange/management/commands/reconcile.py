@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from exchange.management.commands._common import get_offer
-from exchange.selectors import reconcile
+from exchange.selectors.reconciliation import reconcile
 
 
 class Command(BaseCommand):

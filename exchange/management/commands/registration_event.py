@@ -6,12 +6,12 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exchange import calendars
 from exchange.management.commands._common import add_as_of, as_of, get_offer
 from exchange.models import ActorKind, RegistrationEventKind
 from exchange.services.base import Actor, DeskError
 from exchange.services.registration import record_registration_event
 from exchange.special_interest.accrual import detect_for_offer
+from exchange.terms import calendars
 
 
 class Command(BaseCommand):

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from exchange import calendars
-from exchange.jobs import run_due_jobs
+from exchange.jobs.runner import run_due_jobs
 from exchange.management.commands._common import add_as_of, as_of
 from exchange.models import JobOutcome
+from exchange.terms import calendars
 
 
 class Command(BaseCommand):

@@ -13,8 +13,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from exchange import calendars
-from exchange.demo import load_demo_tenders
+from exchange.demo.cast import load_demo_tenders
 from exchange.models import (
     ActorKind,
     ExchangeOffer,
@@ -26,6 +25,7 @@ from exchange.models import (
 from exchange.services.base import Actor
 from exchange.services.offers import commence_offer
 from exchange.services.registration import record_registration_event
+from exchange.terms import calendars
 from holders.models import Holder, HolderKind, Holding, HoldingForm, TinStatus
 
 OFFER_SLUG = "level3-2000"

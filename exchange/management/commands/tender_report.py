@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from exchange import calendars
 from exchange.management.commands._common import add_as_of, as_of, get_offer
-from exchange.reports import csv_lines, tender_report, tender_report_csv_rows
+from exchange.reports.lists import csv_lines
+from exchange.reports.results import tender_report, tender_report_csv_rows
+from exchange.terms import calendars
 
 
 class Command(BaseCommand):

@@ -1,0 +1,21 @@
+"""The clerks' desk: the Django admin of the offer domain, in New York time.
+
+One module per subject (offers, tenders, notices, registration and special interest,
+holders, jobs, history); the shared machinery is in base, the buttons in transitions,
+and the pages beyond model admins in review, dashboard and reports. The desk reaches the
+domain through its models (for display), services (every write) and selectors (every
+read beyond a model's own fields); it never imports the holder portal.
+
+Django's autodiscovery imports this package; importing the modules registers them.
+"""
+
+from exchange.admin import (  # noqa: F401 (imported to register their model admins)
+    history,
+    holders,
+    jobs,
+    notices,
+    offers,
+    registration,
+    special_interest,
+    tenders,
+)

@@ -1,0 +1,171 @@
+"""The forms the desk's transition buttons ask for: reasons, dates, waivers, the defect checklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django import forms
+from django.forms.boundfield import BoundField
+
+from exchange.models import (
+    DeficiencyKind,
+)
+from exchange.terms import calendars
+
+# --- forms ------------------------------------------------------------------------------
+
+
+def _text(label: str, help_text: str = "", *, required: bool = True, rows: int = 3) -> forms.Field:
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        widget=forms.Textarea(attrs={"rows": rows, "cols": 60}),
+    )
+
+
+class RejectTenderForm(forms.Form):
+    reason = _text("Reason for rejection", "The holder will be told it, as written here.")
+
+
+class TerminateOfferForm(forms.Form):
+    reason = _text(
+        "The issuer's reason",
+        "The condition not met (an action or proceeding, a statute or rule, a material "
+        "adverse change), as the issuer's notice states it.",
+    )
+
+
+class StopOrderForm(forms.Form):
+    reason = _text("What the agent was told", "Who gave notice, and of what.", rows=2)
+
+
+class AnnouncementForm(forms.Form):
+    text = _text(
+        "The announcement as released",
+        "The text of the press release or Dow Jones News Service release.",
+        rows=6,
+    )
+
+
+class AcceptOfferForm(forms.Form):
+    reason = _text(
+        "The issuer's written notice of acceptance",
+        "Date and reference of the notice, as received.",
+        required=False,
+        rows=2,
+    )
+
+
+class CommenceOfferForm(forms.Form):
+    mailed_on = forms.DateField(
+        label="Notice mailed on",
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"placeholder": "YYYY-MM-DD"}),
+        help_text="The day notice of the offer was first mailed (YYYY-MM-DD); blank: today. "
+        "The minimum open periods count from it.",
+    )
+
+
+_NY_MINUTE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
+
+
+class ExtendOfferForm(forms.Form):
+    new_expiration = forms.CharField(
+        label="New expiration (New York time)",
+        max_length=16,
+        help_text="As YYYY-MM-DD HH:MM in New York City time, e.g. 2000-07-19 17:00.",
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+    )
+    reason = _text("The issuer's notice, as received", required=False, rows=2)
+
+    def clean_new_expiration(self) -> dt.datetime:
+        text = self.cleaned_data["new_expiration"].strip()
+        # The time is required: "2000-07-19" alone would mean midnight, the start of
+        # the day, when an extension "to July 19" almost always means 5:00 p.m.
+        if not _NY_MINUTE.match(text):
+            raise forms.ValidationError(
+                "Give the new expiration as YYYY-MM-DD HH:MM, New York City time "
+                "(e.g. 2000-07-19 17:00)."
+            )
+        try:
+            return calendars.parse_ny(text)
+        except ValueError:
+            raise forms.ValidationError(f"{text} is not a date and time that exists.") from None
+
+
+class AmendOfferForm(forms.Form):
+    description = _text(
+        "The amendment or waiver", "As the issuer's notice states it; it is announced as written."
+    )
+    material = forms.BooleanField(
+        label="Material",
+        required=False,
+        help_text="A material amendment, or the waiver of a material condition: the offer then "
+        "stays open at least to the fifth business day from, and including, today.",
+    )
+    waiver_of_condition = forms.BooleanField(
+        label="Waiver of a condition",
+        required=False,
+        help_text="The issuer waives a condition of the offer rather than changing its terms; "
+        "a waiver counts as material (amend_offer applies the five-business-day rule to it).",
+    )
+
+
+class WaiverForm(forms.Form):
+    authorized_by = forms.CharField(
+        label="Authorised by",
+        max_length=200,
+        help_text="The issuer's officer who authorised the waiver.",
+    )
+
+
+class DeficiencyWaiverForm(WaiverForm):
+    note = _text("Note", required=False, rows=2)
+
+
+class CureDeficiencyForm(forms.Form):
+    note = _text("What the holder sent", "E.g. “Signed letter received by mail.”", required=False)
+
+
+class DeficiencyChecklistForm(forms.Form):
+    """One checkbox per kind of defect, and what the holder must do to cure each.
+
+    A ticked defect without a note is left to the service to refuse (its message names
+    the defect); a note without its tick is refused here, since it would be dropped.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for kind in DeficiencyKind:
+            self.fields[f"defect_{kind.value}"] = forms.BooleanField(
+                label=kind.label, required=False
+            )
+            self.fields[f"note_{kind.value}"] = forms.CharField(
+                label=f"What the holder must do: {kind.label}",
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2, "cols": 50}),
+            )
+
+    @property
+    def checklist_rows(self) -> list[tuple[str, BoundField, BoundField]]:
+        return [
+            (kind.label, self[f"defect_{kind.value}"], self[f"note_{kind.value}"])
+            for kind in DeficiencyKind
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        defects: list[tuple[DeficiencyKind, str]] = []
+        for kind in DeficiencyKind:
+            ticked = cleaned.get(f"defect_{kind.value}", False)
+            note = cleaned.get(f"note_{kind.value}", "")
+            if ticked:
+                defects.append((kind, note))
+            elif note:
+                self.add_error(f"note_{kind.value}", f"Tick “{kind.label}” or clear its note.")
+        cleaned["defects"] = defects
+        return cleaned

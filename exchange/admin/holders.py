@@ -1,0 +1,301 @@
+"""Holders of original notes, their nominees and guarantors, and what they hold."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils import timezone
+
+from exchange.admin.base import money_column, ny_time
+from exchange.models import ActorKind
+from exchange.services.base import Actor, DeskError
+from holders import services
+from holders.models import Holder, Holding, SignUpRequest, SignUpStatus
+
+
+class CurrentHoldingFilter(admin.SimpleListFilter):
+    title = "in force"
+    parameter_name = "in_force"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Current (no end date)"), ("no", "Ended")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Holding]) -> QuerySet[Holding]:
+        if self.value() == "yes":
+            return queryset.filter(effective_until__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(effective_until__isnull=False)
+        return queryset
+
+
+class HoldingInline(admin.TabularInline):  # type: ignore[type-arg]
+    """A holder's holdings for context; each is changed on its own page."""
+
+    model = Holding
+    fields = (
+        "series",
+        "form",
+        "certificate_number",
+        "amount_display",
+        "beneficial_owner",
+        "effective_from",
+        "effective_until",
+    )
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = True
+
+    amount_display = money_column("amount", "Amount")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Holding]:
+        # Each row shows its series (and the change link its __str__, which names both).
+        return super().get_queryset(request).select_related("series", "holder")
+
+    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+@admin.register(Holder)
+class HolderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "name",
+        "kind",
+        "dtc_participant_number",
+        "medallion_program",
+        "tin_status",
+        "is_broker_dealer",
+        "is_affiliate",
+        "user",
+    )
+    list_filter = ("kind", "tin_status", "medallion_program", "is_broker_dealer", "is_affiliate")
+    search_fields = ("name", "email", "dtc_participant_number", "address")
+    list_select_related = ("user",)
+    autocomplete_fields = ("user",)
+    ordering = ("name",)
+    inlines = (HoldingInline,)
+    fieldsets = (
+        (None, {"fields": ("kind", "name", "address", "email", "user")}),
+        ("DTC and guarantees", {"fields": ("dtc_participant_number", "medallion_program")}),
+        ("Status", {"fields": ("is_broker_dealer", "is_affiliate", "tin_status")}),
+    )
+    actions = ["invite_to_portal"]
+
+    @admin.action(description="Invite to the portal", permissions=["change"])
+    def invite_to_portal(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
+        """E-mail each holder a one-time link to choose the password of its portal login."""
+        actor = Actor.for_user(request.user, ActorKind.CLERK)  # type: ignore[arg-type]
+        site_url = request.build_absolute_uri("/")
+        for holder in queryset.order_by("name"):
+            try:
+                invitation = services.invite_holder(
+                    holder.pk, actor=actor, now=timezone.now(), site_url=site_url
+                )
+            except DeskError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+            else:
+                what = "Sent a new password link to" if invitation.reset else "Invited"
+                self.message_user(
+                    request,
+                    f"{what} {holder.name} (login {invitation.username}) at {holder.email}.",
+                    messages.SUCCESS,
+                )
+
+
+@admin.register(Holding)
+class HoldingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = (
+        "holder",
+        "series",
+        "form",
+        "certificate_number",
+        "amount_display",
+        "beneficial_owner",
+        "effective_from",
+        "effective_until",
+    )
+    list_filter = (CurrentHoldingFilter, "form", "series", "holder__kind")
+    search_fields = ("certificate_number", "holder__name", "beneficial_owner")
+    list_select_related = ("holder", "series")
+    autocomplete_fields = ("holder", "series")
+    date_hierarchy = "effective_from"
+    ordering = ("series", "holder__name", "certificate_number")
+    fieldsets = (
+        (None, {"fields": ("holder", "series", "form", "certificate_number", "amount")}),
+        ("Period", {"fields": ("beneficial_owner", "effective_from", "effective_until")}),
+    )
+
+    amount_display = money_column("amount", "Amount")
+
+    # Holdings are effective-dated: a transfer ends a row and starts another, so the
+    # holders of record on any past date stay knowable. What a row says it held, and
+    # from when, is never rewritten; only its end (and the beneficial owner a DTC
+    # position is held for) may be recorded later.
+    IMMUTABLE = ("holder", "series", "form", "certificate_number", "amount", "effective_from")
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Holding | None = None
+    ) -> tuple[str, ...]:
+        return self.IMMUTABLE if obj is not None else ()
+
+
+@admin.register(SignUpRequest)
+class SignUpRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Portal sign-ups: the clerk matches each to a holder of the register, then decides.
+
+    The buttons on the change form (and the list's actions) go through holders.services,
+    which create the login only for a matching holder without one, and record the decision.
+    """
+
+    list_display = (
+        "requested_at_ny",
+        "username",
+        "holder_name",
+        "kind",
+        "email",
+        "status",
+        "holder",
+    )
+    list_filter = ("status", "kind")
+    search_fields = ("username", "holder_name", "contact_name", "email")
+    list_select_related = ("holder",)
+    autocomplete_fields = ("holder",)
+    ordering = ("-requested_at",)
+    change_form_template = "holders/admin/sign_up_change_form.html"
+    actions = ["approve", "decline"]
+    fieldsets = (
+        (
+            "The request",
+            {
+                "fields": (
+                    "username",
+                    "email",
+                    "contact_name",
+                    "holder_name",
+                    "kind",
+                    "address",
+                    "dtc_participant_number",
+                    "medallion_program",
+                    "note",
+                    "requested_at_ny",
+                )
+            },
+        ),
+        (
+            "The decision",
+            {
+                "fields": (
+                    "status",
+                    "holder",
+                    "decision_note",
+                    "user",
+                    "decided_at_ny",
+                    "decided_by",
+                )
+            },
+        ),
+    )
+
+    requested_at_ny = ny_time("requested_at", "Requested")
+    decided_at_ny = ny_time("decided_at", "Decided")
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: SignUpRequest | None = None
+    ) -> tuple[str, ...]:
+        fields = (
+            "username",
+            "email",
+            "contact_name",
+            "holder_name",
+            "kind",
+            "address",
+            "dtc_participant_number",
+            "medallion_program",
+            "note",
+            "requested_at_ny",
+            "status",
+            "user",
+            "decided_at_ny",
+            "decided_by",
+        )
+        # Once decided, the request is a record: nothing of it changes any more.
+        if obj is not None and obj.status != SignUpStatus.PENDING:
+            return (*fields, "holder", "decision_note")
+        return fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # sign-ups come from the portal's form
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def _actor(self, request: HttpRequest) -> Actor:
+        return Actor.for_user(request.user, ActorKind.CLERK)  # type: ignore[arg-type]
+
+    def _approve(self, request: HttpRequest, sign_up: SignUpRequest) -> bool:
+        try:
+            services.approve_sign_up(
+                sign_up.pk,
+                actor=self._actor(request),
+                now=timezone.now(),
+                site_url=request.build_absolute_uri("/"),
+            )
+        except DeskError as exc:
+            self.message_user(request, f"{sign_up.username}: {exc.message}", messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            f"Approved: login {sign_up.username} now acts for {sign_up.holder}; the applicant "
+            f"is told by e-mail.",
+            messages.SUCCESS,
+        )
+        return True
+
+    def _decline(self, request: HttpRequest, sign_up: SignUpRequest) -> bool:
+        try:
+            services.decline_sign_up(
+                sign_up.pk,
+                actor=self._actor(request),
+                now=timezone.now(),
+                reason=sign_up.decision_note,
+            )
+        except DeskError as exc:
+            self.message_user(request, f"{sign_up.username}: {exc.message}", messages.ERROR)
+            return False
+        self.message_user(request, f"Declined the sign-up of {sign_up.username}.", messages.SUCCESS)
+        return True
+
+    @admin.action(description="Approve (each with the holder chosen on it)", permissions=["change"])
+    def approve(self, request: HttpRequest, queryset: QuerySet[SignUpRequest]) -> None:
+        for sign_up in queryset.select_related("holder"):
+            self._approve(request, sign_up)
+
+    @admin.action(
+        description="Decline (each with its decision note as the reason)", permissions=["change"]
+    )
+    def decline(self, request: HttpRequest, queryset: QuerySet[SignUpRequest]) -> None:
+        for sign_up in queryset:
+            self._decline(request, sign_up)
+
+    def response_change(self, request: HttpRequest, obj: SignUpRequest) -> HttpResponse:
+        # The holder chosen and the note are saved first; then the button's decision.
+        if "_approve" in request.POST or "_decline" in request.POST:
+            obj.refresh_from_db()
+            done = (
+                self._approve(request, obj)
+                if "_approve" in request.POST
+                else self._decline(request, obj)
+            )
+            name = "changelist" if done else "change"
+            args = [] if done else [obj.pk]
+            return HttpResponseRedirect(reverse(f"admin:holders_signuprequest_{name}", args=args))
+        return super().response_change(request, obj)

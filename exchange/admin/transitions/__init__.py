@@ -1,0 +1,1 @@
+"""The desk's buttons: one table of transitions per subject, each calling one service."""

@@ -1,0 +1,300 @@
+"""The issuer's decisions on an offer, as desk buttons for supervisors.
+
+Each shows its consequence with figures before it is confirmed, and calls one service.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from exchange.admin.base import DeskTransition, Outcome, Perform, Rule
+from exchange.admin.forms import (
+    AcceptOfferForm,
+    AmendOfferForm,
+    AnnouncementForm,
+    CommenceOfferForm,
+    ExtendOfferForm,
+    StopOrderForm,
+    TerminateOfferForm,
+)
+from exchange.models import (
+    TENDER_OPEN_STATES,
+    ExchangeOffer,
+    NoteReturn,
+    OfferState,
+    Tender,
+)
+from exchange.services import offers
+from exchange.services.base import Actor
+from exchange.terms import calendars
+
+
+def _commence(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    o = offers.commence_offer(o.pk, actor=actor, now=now, mailed_on=data["mailed_on"])
+    return Outcome(
+        f"The offer is open; notice mailed {o.notice_mailed_on:%Y-%m-%d}. It expires "
+        f"{calendars.format_ny(o.expiration_at)}."
+    )
+
+
+def _extend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    # Drafted from the offer as it stood, so it names the expiration that was scheduled.
+    draft = offers.extension_announcement(o, data["new_expiration"], now)
+    event = offers.extend_offer(
+        o.pk, new_expiration=data["new_expiration"], actor=actor, now=now, reason=data["reason"]
+    )
+    assert event.announcement_due_at is not None  # extend_offer always sets it
+    return Outcome(
+        f"Extended to {calendars.format_ny(data['new_expiration'])}. Announce it by "
+        f"{calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)). Draft: {draft}"
+    )
+
+
+def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
+    due = calendars.ny_instant(
+        calendars.next_business_day(o.expiration_date), offers.ANNOUNCEMENT_TIME
+    )
+    totals = "; ".join(
+        f"{name}: ${total:,.0f}" for name, total in offers.tendered_to_date(o).items()
+    )
+    return (
+        f"The issuer extends the offer, now expiring {calendars.format_ny(o.expiration_at)}, "
+        f"to the new expiration below. Every tendered note stays tendered and withdrawal "
+        f"rights continue; the exchange date moves to the business day after. Announce it by "
+        f"{calendars.format_ny(due)} with the approximate amount tendered so far "
+        f"({totals or 'nothing yet'}); the announcement is drafted for you on confirming."
+    )
+
+
+def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
+    moved = offers.five_business_day_expiration(o, calendars.ny_date(now))
+    effect = (
+        f"If it is material (or waives a condition), the offer, now expiring "
+        f"{calendars.format_ny(o.expiration_at)}, is extended to {calendars.format_ny(moved)}: "
+        f"the fifth business day from, and including, today."
+        if moved
+        else f"The offer expires {calendars.format_ny(o.expiration_at)}, on or after the fifth "
+        f"business day from today: a material change does not extend it."
+    )
+    return f"The issuer's amendment (or waiver of a condition) is recorded and announced. {effect}"
+
+
+def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    event = offers.amend_offer(
+        o.pk,
+        description=data["description"],
+        material=data["material"],
+        waiver_of_condition=data["waiver_of_condition"],
+        actor=actor,
+        now=now,
+    )
+    moved = event.new_expiration_at != event.previous_expiration_at
+    assert event.new_expiration_at is not None
+    return Outcome(
+        f"Recorded: {event.get_kind_display()}."
+        + (
+            f" The offer now expires {calendars.format_ny(event.new_expiration_at)} (fifth "
+            f"business day from the notice)."
+            if moved
+            else ""
+        )
+    )
+
+
+def _terminate(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    offers.terminate_offer(o.pk, actor=actor, now=now, reason=data["reason"])
+    returns = NoteReturn.objects.filter(tender__offer_id=o.pk, returned_at__isnull=True).count()
+    return Outcome(
+        f"The offer is terminated. Every open tender was rejected; {returns} return(s) of "
+        f"original notes are waiting to be sent."
+    )
+
+
+def _stop_order(in_effect: bool) -> Perform:
+    def perform(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+        offers.set_stop_order(
+            o.pk, in_effect=in_effect, actor=actor, now=now, reason=data["reason"]
+        )
+        return Outcome(
+            "Stop order recorded: nothing may be accepted while it stands."
+            if in_effect
+            else "Stop order lifted: acceptance may proceed."
+        )
+
+    return perform
+
+
+def _accept(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    offers.accept_offer(o.pk, actor=actor, now=now, reason=data["reason"])
+    return Outcome("The issuer's notice of acceptance is recorded: the offer is accepted.")
+
+
+def _expire(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    o = offers.expire_offer(o.pk, actor=actor, now=now)
+    return Outcome(
+        f"The offer expired; the exchange date is {o.exchange_date:%A, %B %d, %Y}.",
+    )
+
+
+def _complete(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    offers.complete_offer(o.pk, actor=actor, now=now)
+    return Outcome("The offer is completed.")
+
+
+def _before_expiration(o: ExchangeOffer, now: dt.datetime) -> bool:
+    return now < o.expiration_at
+
+
+def _at_or_after_expiration(o: ExchangeOffer, now: dt.datetime) -> bool:
+    return now >= o.expiration_at
+
+
+def _on_or_after_exchange_date(o: ExchangeOffer, now: dt.datetime) -> bool:
+    return calendars.ny_date(now) >= o.exchange_date
+
+
+def _stop_order_can_change(to: bool) -> Rule:
+    def rule(o: ExchangeOffer, now: dt.datetime) -> bool:
+        closed = o.state in (OfferState.COMPLETED, OfferState.TERMINATED)
+        return not closed and o.stop_order_in_effect != to
+
+    return rule
+
+
+def _announce(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    offers.record_announcement(o.pk, text=data["text"], actor=actor, now=now)
+    return Outcome("The announcement is recorded in the offer's events and history.")
+
+
+def _open_tender_count(o: ExchangeOffer) -> int:
+    return Tender.objects.filter(offer=o, state__in=TENDER_OPEN_STATES).count()
+
+
+def _ny_minute(moment: dt.datetime) -> str:
+    return f"{calendars.ny_localtime(moment):%Y-%m-%d %H:%M}"
+
+
+OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
+    DeskTransition(
+        name="commence",
+        label="Commence",
+        fsm="commence",
+        issuer_decision=True,
+        consequence=lambda o, now: (
+            f"The offer opens to tenders now. It expires "
+            f"{calendars.format_ny(o.expiration_at)}, which must leave it open at least "
+            f"{o.minimum_open_days} days and {o.minimum_open_business_days} business days "
+            f"after notice is mailed."
+        ),
+        perform=_commence,
+        form_class=CommenceOfferForm,
+        initial=lambda o, now: {"mailed_on": calendars.ny_date(now)},
+    ),
+    DeskTransition(
+        name="extend",
+        label="Extend",
+        fsm="extend",
+        issuer_decision=True,
+        allowed_now=_before_expiration,
+        consequence=_extension_consequence,
+        perform=_extend,
+        form_class=ExtendOfferForm,
+        initial=lambda o, now: {"new_expiration": _ny_minute(o.expiration_at)},
+    ),
+    DeskTransition(
+        name="amend",
+        label="Amend or waive a condition",
+        fsm="amend",
+        issuer_decision=True,
+        allowed_now=_before_expiration,
+        consequence=_amendment_consequence,
+        perform=_amend,
+        form_class=AmendOfferForm,
+    ),
+    DeskTransition(
+        name="stop_order_on",
+        label="Stop order in effect",
+        issuer_decision=True,
+        allowed_now=_stop_order_can_change(True),
+        consequence=lambda o, now: (
+            "A stop order is threatened or in effect on the registration statement or the "
+            "indentures' qualification: while it stands no original notes may be accepted and "
+            "no new notes issued."
+        ),
+        perform=_stop_order(True),
+        form_class=StopOrderForm,
+    ),
+    DeskTransition(
+        name="stop_order_off",
+        label="Stop order lifted",
+        issuer_decision=True,
+        allowed_now=_stop_order_can_change(False),
+        consequence=lambda o, now: (
+            "The stop order is lifted: acceptance may proceed on or after the exchange date."
+        ),
+        perform=_stop_order(False),
+        form_class=StopOrderForm,
+    ),
+    DeskTransition(
+        name="expire",
+        label="Expire",
+        fsm="expire",
+        allowed_now=_at_or_after_expiration,
+        consequence=lambda o, now: (
+            f"The expiration instant ({calendars.format_ny(o.expiration_at)}) has passed: the "
+            f"offer closes to new tenders and withdrawals. The exchange date is "
+            f"{o.exchange_date:%A, %B %d, %Y}."
+        ),
+        perform=_expire,
+    ),
+    DeskTransition(
+        name="accept",
+        label="Accept (notice of acceptance)",
+        fsm="accept",  # its FSM condition: no stop order in effect
+        issuer_decision=True,
+        allowed_now=_on_or_after_exchange_date,
+        consequence=lambda o, now: (
+            f"The issuer's written notice of acceptance is recorded: notes validly tendered and "
+            f"not withdrawn are accepted, and new notes become due. "
+            f"{_open_tender_count(o)} tender(s) are still undecided."
+        ),
+        perform=_accept,
+        form_class=AcceptOfferForm,
+    ),
+    DeskTransition(
+        name="complete",
+        label="Complete",
+        fsm="complete",
+        consequence=lambda o, now: (
+            "Every new note has been delivered and everything not accepted returned: the offer "
+            "is completed. Refused while any tender is neither accepted nor rejected."
+        ),
+        perform=_complete,
+    ),
+    DeskTransition(
+        name="terminate",
+        label="Terminate",
+        fsm="terminate",
+        issuer_decision=True,
+        consequence=lambda o, now: (
+            f"The issuer terminates the offer: nothing will be accepted. The "
+            f"{_open_tender_count(o)} tender(s) still open are rejected and their notes "
+            f"recorded for return. This cannot be undone."
+        ),
+        perform=_terminate,
+        form_class=TerminateOfferForm,
+    ),
+    DeskTransition(
+        name="announce",
+        label="Record an announcement",
+        issuer_decision=True,
+        allowed_now=lambda o, now: o.state != OfferState.DRAFT,
+        consequence=lambda o, now: (
+            "The issuer's public announcement (press release, Dow Jones News Service) is "
+            "recorded with the offer's events, as released."
+        ),
+        perform=_announce,
+        form_class=AnnouncementForm,
+    ),
+)

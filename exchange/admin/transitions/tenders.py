@@ -1,0 +1,190 @@
+"""What a clerk or a supervisor may do to a tender and its deficiencies, as desk buttons.
+
+Each button calls one service; the table at the end of each section is what the
+admin shows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from exchange.admin.base import DeskTransition, Outcome, available_fsm_transitions, money
+from exchange.admin.forms import (
+    CureDeficiencyForm,
+    DeficiencyChecklistForm,
+    DeficiencyWaiverForm,
+    RejectTenderForm,
+)
+from exchange.admin.review import suggested_defects
+from exchange.models import (
+    TENDER_OPEN_STATES,
+    Deficiency,
+    DeficiencyStatus,
+    Tender,
+    TenderState,
+)
+from exchange.services import review
+from exchange.services.base import Actor
+from exchange.terms import calendars
+
+# --- the transitions of each model -----------------------------------------------------
+
+
+def _tender_of(obj: Tender) -> str:
+    return f"tender {obj.reference} ({money(obj.live_amount)} of the {obj.series})"
+
+
+def _start_review(tender: Tender, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    tender = review.start_review(tender.pk, actor=actor, now=now)
+    return Outcome(f"Tender {tender.reference} is in review.")
+
+
+def _validate(tender: Tender, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    tender = review.validate_tender(tender.pk, actor=actor, now=now)
+    return Outcome(f"Tender {tender.reference} is valid.")
+
+
+def _reject(tender: Tender, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    tender = review.reject_tender(tender.pk, actor=actor, now=now, reason=data["reason"])
+    return Outcome(
+        f"Tender {tender.reference} is rejected; the notes the agent holds are recorded for return."
+    )
+
+
+def _record_deficiencies(
+    tender: Tender, data: dict[str, Any], actor: Actor, now: dt.datetime
+) -> Outcome:
+    created = review.record_deficiencies(tender.pk, defects=data["defects"], actor=actor, now=now)
+    return Outcome(
+        f"Recorded {len(created)} deficienc{'y' if len(created) == 1 else 'ies'} on tender "
+        f"{tender.reference}; it is deficient until each is cured or waived. Tell the holder."
+    )
+
+
+def _may_record_deficiencies(tender: Tender, now: dt.datetime) -> bool:
+    # The FSM's find_deficient covers received, in review and valid; the service also
+    # adds further defects to a tender already deficient (no state change then).
+    return tender.state == TenderState.DEFICIENT or "find_deficient" in available_fsm_transitions(
+        tender
+    )
+
+
+TENDER_TRANSITIONS: tuple[DeskTransition, ...] = (
+    DeskTransition(
+        name="start_review",
+        label="Start review",
+        fsm="start_review",
+        consequence=lambda t, now: (
+            f"Tender {t.reference} moves to In review: the desk is checking the letter. "
+            f"Nothing is decided yet."
+        ),
+        perform=_start_review,
+    ),
+    DeskTransition(
+        name="validate",
+        label="Valid",
+        fsm="validate",
+        consequence=lambda t, now: (
+            f"Tender {t.reference} is recorded as valid: in proper form, with no open "
+            f"deficiency. Unless withdrawn before expiration, its notes will be accepted on "
+            f"the exchange date."
+        ),
+        perform=_validate,
+    ),
+    DeskTransition(
+        name="find_deficient",
+        label="Record deficiencies",
+        allowed_now=_may_record_deficiencies,
+        consequence=lambda t, now: (
+            f"Tender {t.reference} becomes deficient until every defect ticked below is cured "
+            f"by the holder (before the offer expires, "
+            f"{calendars.format_ny(t.offer.expiration_at)}) or waived by the issuer."
+        ),
+        perform=_record_deficiencies,
+        form_class=DeficiencyChecklistForm,
+        # The checklist opens with what the letter shows on its face already ticked.
+        initial=lambda t, now: {
+            key: value
+            for kind, note in suggested_defects(t)
+            for key, value in ((f"defect_{kind}", True), (f"note_{kind}", note))
+        },
+    ),
+    DeskTransition(
+        name="reject",
+        label="Reject",
+        fsm="reject",
+        issuer_decision=True,
+        consequence=lambda t, now: (
+            f"The issuer rejects {_tender_of(t)}. It will not be accepted; the notes the "
+            f"agent holds for it are recorded for return to the holder, who is told the reason."
+        ),
+        perform=_reject,
+        form_class=RejectTenderForm,
+    ),
+)
+
+
+# Deficiencies have a plain status field, not an FSM: the rules are the services'.
+
+
+def _may_cure(d: Deficiency, now: dt.datetime) -> bool:
+    return (
+        d.status == DeficiencyStatus.OPEN
+        and d.tender.state in TENDER_OPEN_STATES
+        and now < d.tender.offer.expiration_at
+    )
+
+
+def _may_waive(d: Deficiency, now: dt.datetime) -> bool:
+    return d.status == DeficiencyStatus.OPEN and d.tender.state in TENDER_OPEN_STATES
+
+
+def _after_resolution(d: Deficiency, verb: str) -> Outcome:
+    tender = Tender.objects.get(pk=d.tender_id)
+    then = (
+        f" Every deficiency is resolved: tender {tender.reference} is now valid."
+        if tender.state == TenderState.VALID
+        else ""
+    )
+    return Outcome(f"“{d.get_kind_display()}” on tender {tender.reference} {verb}.{then}")
+
+
+def _cure(d: Deficiency, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    d = review.cure_deficiency(d.pk, actor=actor, now=now, note=data["note"])
+    return _after_resolution(d, "is cured")
+
+
+def _waive(d: Deficiency, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    d = review.waive_deficiency(
+        d.pk, authorized_by=data["authorized_by"], actor=actor, now=now, note=data["note"]
+    )
+    return _after_resolution(d, f"is waived (authorised by {d.waiver_authorized_by})")
+
+
+DEFICIENCY_TRANSITIONS: tuple[DeskTransition, ...] = (
+    DeskTransition(
+        name="cure",
+        label="Cured by the holder",
+        allowed_now=_may_cure,
+        consequence=lambda d, now: (
+            f"“{d.get_kind_display()}” on tender {d.tender.reference} is recorded as cured by "
+            f"the holder. If it is the last open deficiency, the tender becomes valid."
+        ),
+        perform=_cure,
+        form_class=CureDeficiencyForm,
+    ),
+    DeskTransition(
+        name="waive",
+        label="Waive (issuer)",
+        issuer_decision=True,
+        allowed_now=_may_waive,
+        consequence=lambda d, now: (
+            f"The issuer waives “{d.get_kind_display()}” for tender {d.tender.reference} only "
+            f"(other holders' same defect stays a defect). If it is the last open deficiency, "
+            f"the tender becomes valid."
+        ),
+        perform=_waive,
+        form_class=DeficiencyWaiverForm,
+    ),
+)

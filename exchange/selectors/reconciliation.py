@@ -1,0 +1,96 @@
+"""The reconciliation of an offer's notes: tendered = delivered + returned + pending, per series."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from exchange.models import (
+    ExchangeOffer,
+    NewNoteDelivery,
+    NoteSeries,
+    Tender,
+    WithdrawalNotice,
+    WithdrawalState,
+)
+from exchange.terms.money import ZERO
+
+
+@dataclass(frozen=True)
+class SeriesReconciliation:
+    """Original notes in the agent's hands = new notes delivered + notes returned + pending."""
+
+    series: NoteSeries
+    tendered: Decimal
+    delivered: Decimal
+    returned: Decimal
+    pending: Decimal
+    anomalies: tuple[str, ...]
+
+    @property
+    def balanced(self) -> bool:
+        return self.tendered == self.delivered + self.returned + self.pending and not self.anomalies
+
+
+def reconcile(offer: ExchangeOffer) -> list[SeriesReconciliation]:
+    from django.db.models import Count, F, Q
+
+    from exchange.models import GuaranteedDeliveryState, NoteReturn, TenderState
+    from exchange.models.tenders import TENDER_OPEN_STATES
+
+    results = []
+    for series in offer.series.order_by("maturity_date", "name"):
+        # Notes reached the agent unless the tender is a guaranteed delivery never fulfilled.
+        in_hand = Tender.objects.filter(series=series).filter(
+            Q(guaranteed_delivery__isnull=True)
+            | Q(guaranteed_delivery__state=GuaranteedDeliveryState.FULFILLED)
+        )
+        # A withdrawal made while a guarantee still awaited the notes took back notes the
+        # agent never held: they are not part of what reached its hands.
+        never_held = (
+            WithdrawalNotice.objects.filter(
+                tender__in=in_hand, state=WithdrawalState.EFFECTIVE, note_return__isnull=True
+            ).aggregate(t=Sum("amount"))["t"]
+            or ZERO
+        )
+        tendered = (in_hand.aggregate(t=Sum("amount"))["t"] or ZERO) - never_held
+        delivered = (
+            NewNoteDelivery.objects.filter(series=series).aggregate(t=Sum("amount"))["t"] or ZERO
+        )
+        returned = (
+            NoteReturn.objects.filter(tender__series=series).aggregate(t=Sum("amount"))["t"] or ZERO
+        )
+        pending = (
+            in_hand.filter(state__in=TENDER_OPEN_STATES).aggregate(
+                t=Sum(F("amount") - F("withdrawn_amount"))
+            )["t"]
+            or ZERO
+        )
+        anomalies = []
+        undelivered = in_hand.filter(
+            state__in=[TenderState.ACCEPTED, TenderState.EXCHANGED], new_note_delivery__isnull=True
+        ).count()
+        if undelivered:
+            anomalies.append(f"{undelivered} accepted tender(s) without new notes recorded")
+        mismatched = (
+            NewNoteDelivery.objects.filter(series=series)
+            .exclude(amount=F("tender__amount") - F("tender__withdrawn_amount"))
+            .count()
+        )
+        if mismatched:
+            anomalies.append(f"{mismatched} delivery(ies) not equal to the tender's live amount")
+        doubled = (
+            NoteReturn.objects.filter(tender__series=series, withdrawal__isnull=True)
+            .values("tender")
+            .annotate(n=Count("id"))
+            .filter(n__gt=1)
+            .count()
+        )
+        if doubled:
+            anomalies.append(f"{doubled} tender(s) returned twice")
+        results.append(
+            SeriesReconciliation(series, tendered, delivered, returned, pending, tuple(anomalies))
+        )
+    return results

@@ -1,0 +1,146 @@
+"""E-mails to holders: receipt, deficiency, acceptance, return, lapse.
+
+Sent after the transaction commits (never for work that rolled back), one SMTP
+connection per batch. A failure to send is logged, never raised: the tender stands
+whether or not the holder's mail server answered.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import get_connection, send_mass_mail
+from django.db import transaction
+
+from exchange.models import Tender
+from exchange.terms import calendars
+
+log = logging.getLogger(__name__)
+
+
+def _deliver(messages: list[tuple[str, str, str | None, list[str]]]) -> None:
+    if not messages:
+        return
+    try:
+        send_mass_mail(messages, fail_silently=False, connection=get_connection())
+    except Exception:
+        log.exception("Could not send %d holder e-mail(s)", len(messages))
+
+
+def _after_commit(messages: list[tuple[str, str, str | None, list[str]]]) -> None:
+    transaction.on_commit(lambda: _deliver(messages))
+
+
+def _tenders(ids: Iterable[int]) -> list[Tender]:
+    return list(
+        Tender.objects.filter(pk__in=list(ids))
+        .exclude(holder__email="")
+        .select_related("holder", "series", "offer")
+        .prefetch_related("deficiencies")
+    )
+
+
+def _sign_off(tender: Tender) -> str:
+    return (
+        f"\n\n{tender.offer.exchange_agent}, Exchange Agent\n"
+        f"Reference {tender.reference} — keep it for any enquiry."
+    )
+
+
+def tender_received(tender_id: int) -> None:
+    messages = []
+    for t in _tenders([tender_id]):
+        messages.append(
+            (
+                f"Tender {t.reference} received: ${t.amount:,.2f} {t.series.name}",
+                f"We received your tender of ${t.amount:,.2f} {t.series.amount_label} of the "
+                f"{t.series.name} at {calendars.format_ny(t.received_at)}.\n"
+                f"It stays tendered unless you withdraw it before "
+                f"{calendars.format_ny(t.offer.expiration_at)}." + _sign_off(t),
+                settings.DEFAULT_FROM_EMAIL,
+                [t.holder.email],
+            )
+        )
+    _after_commit(messages)
+
+
+def tender_deficient(tender_id: int) -> None:
+    messages = []
+    for t in _tenders([tender_id]):
+        defects = "\n".join(
+            f"- {d.get_kind_display()}: {d.note}"
+            for d in t.deficiencies.all()
+            if d.status == "open"
+        )
+        messages.append(
+            (
+                f"Tender {t.reference}: action needed before {calendars.format_ny(t.offer.expiration_at)}",
+                f"Your tender {t.reference} is not yet in proper form:\n{defects}\n\n"
+                f"Cure each point before the offer expires at "
+                f"{calendars.format_ny(t.offer.expiration_at)}; after that only the issuer can "
+                f"waive a defect, and an uncured tender may be rejected." + _sign_off(t),
+                settings.DEFAULT_FROM_EMAIL,
+                [t.holder.email],
+            )
+        )
+    _after_commit(messages)
+
+
+def tenders_accepted(tender_ids: Iterable[int]) -> None:
+    _after_commit(
+        [
+            (
+                f"Tender {t.reference} accepted: new {t.series.name} to be delivered",
+                f"The issuer accepted your tender {t.reference}. New notes of ${t.live_amount:,.2f} "
+                f"{t.series.amount_label} are being delivered"
+                + (" by book-entry transfer at DTC." if t.channel == "book_entry" else ".")
+                + _sign_off(t),
+                settings.DEFAULT_FROM_EMAIL,
+                [t.holder.email],
+            )
+            for t in _tenders(tender_ids)
+        ]
+    )
+
+
+def tenders_returned(tender_ids: Iterable[int]) -> None:
+    _after_commit(
+        [
+            (
+                f"Tender {t.reference}: original notes returned",
+                f"The original notes of tender {t.reference} not exchanged have been returned"
+                + (" (credited to your DTC account)." if t.channel == "book_entry" else " to you.")
+                + _sign_off(t),
+                settings.DEFAULT_FROM_EMAIL,
+                [t.holder.email],
+            )
+            for t in _tenders(tender_ids)
+        ]
+    )
+
+
+def guarantee_lapsed(gd_id: int) -> None:
+    """To the tendering holder and the guarantor: the notes did not arrive in time."""
+    from exchange.models import GuaranteedDelivery
+
+    gd = GuaranteedDelivery.objects.select_related(
+        "tender__holder", "tender__offer", "guarantor"
+    ).get(pk=gd_id)
+    recipients = [e for e in (gd.tender.holder.email, gd.guarantor.email) if e]
+    if not recipients:
+        return
+    _after_commit(
+        [
+            (
+                f"Guaranteed delivery {gd.reference} lapsed; tender {gd.tender.reference} rejected",
+                f"The original notes guaranteed by {gd.guarantor.name} under notice {gd.reference} "
+                f"were not delivered by {calendars.format_ny(gd.deadline_at)}, three New York Stock "
+                f"Exchange trading days after the notice was executed. The tender "
+                f"{gd.tender.reference} has been rejected." + _sign_off(gd.tender),
+                settings.DEFAULT_FROM_EMAIL,
+                recipients,
+            )
+        ]
+    )

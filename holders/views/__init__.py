@@ -1,0 +1,3 @@
+"""The holder portal's pages, one module per document. Thin: the forms parse, the
+services act, the selectors scope.
+"""

@@ -1,0 +1,162 @@
+"""Deficiencies on the status page, with what to do; the cure form sends the corrected boxes
+through cure_deficiency(letter_updates=...); refused after expiration; history in words."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from exchange.models import (
+    Deficiency,
+    DeficiencyKind,
+    DeficiencyStatus,
+    StateChange,
+    Tender,
+    TenderState,
+)
+from exchange.services.review import CURABLE_BOXES, record_deficiencies
+from holders.forms.cures import CURABLE
+from tests.factories import CLERK, ny, paper_tender
+from tests.holders.conftest import EXPIRATION, Cast
+
+pytestmark = pytest.mark.django_db
+
+EARLIER = ny(2000, 6, 20, 10)
+
+
+def deficient_tender(cast: Cast, *kinds: DeficiencyKind, **letter: Any) -> Tender:
+    tender = paper_tender(cast.seed, EARLIER, **letter)
+    record_deficiencies(
+        tender.pk,
+        defects=[(kind, f"Please fix: {kind.label}.") for kind in kinds],
+        actor=CLERK,
+        now=EARLIER,
+    )
+    tender.refresh_from_db()
+    return tender
+
+
+def cure_url(tender: Tender, kind: DeficiencyKind) -> str:
+    deficiency = tender.deficiencies.get(kind=kind)
+    return reverse("portal:cure", args=[tender.reference, deficiency.pk])
+
+
+def test_status_page_lists_open_deficiencies_with_what_to_do(
+    cast: Cast, during: dt.datetime
+) -> None:
+    tender = deficient_tender(cast, DeficiencyKind.W9, DeficiencyKind.CERTIFICATES)
+    html = (
+        cast.client(cast.ardsley)
+        .get(reverse("portal:tender_status", args=[tender.reference]))
+        .content.decode()
+    )
+    assert "Not yet in proper form" in html
+    assert "Please fix: Substitute Form W-9 incomplete." in html
+    assert cure_url(tender, DeficiencyKind.W9) in html
+    assert (
+        "before the offer expires (5:00 p.m. New York City time, Wednesday, July 12, 2000)" in html
+    )
+    # Certificates cannot be changed on a letter received: the page says what to do instead.
+    assert "withdraw this tender and tender again" in html
+    assert cure_url(tender, DeficiencyKind.CERTIFICATES) not in html
+    assert (
+        cast.client(cast.ardsley).get(cure_url(tender, DeficiencyKind.CERTIFICATES)).status_code
+        == 404
+    )
+    assert "The letter was found not in proper form" in html  # the history, in words
+    assert "the exchange agent" in html and "test clerk" not in html  # roles, not clerks' names
+
+
+def test_curing_the_w9_makes_the_tender_valid(cast: Cast, during: dt.datetime) -> None:
+    tender = deficient_tender(cast, DeficiencyKind.W9, w9_tin_last4="", w9_certified=False)
+    client = cast.client(cast.ardsley)
+    url = cure_url(tender, DeficiencyKind.W9)
+    page = client.get(url).content.decode()
+    assert "Please fix: Substitute Form W-9 incomplete." in page
+    assert "id_rep_full_authority" not in page  # only the boxes of this deficiency
+    response = client.post(
+        url, {"tin": "123-45-6789", "w9_certified": "on", "note": "Certified now."}
+    )
+    assert response.status_code == 302
+    tender.refresh_from_db()
+    assert tender.state == TenderState.VALID
+    assert tender.w9_tin_last4 == "6789" and tender.w9_certified
+    deficiency = tender.deficiencies.get()
+    assert deficiency.status == DeficiencyStatus.CURED
+    assert deficiency.resolved_by == cast.ardsley and deficiency.resolved_at == during
+    assert "123456789" not in deficiency.resolution_note
+    assert not StateChange.objects.filter(reason__contains="123456789").exists()
+    status = client.get(response["Location"]).content.decode()
+    assert "is cured" in status and "tender" in status
+    assert "A deficiency was cured" in status
+
+
+def test_an_invalid_cure_records_nothing(cast: Cast, during: dt.datetime) -> None:
+    tender = deficient_tender(cast, DeficiencyKind.W9, w9_tin_last4="", w9_certified=False)
+    client = cast.client(cast.ardsley)
+    before = StateChange.objects.count()
+    response = client.post(cure_url(tender, DeficiencyKind.W9), {"tin": "12-34"})
+    assert response.status_code == 200
+    assert 'id="id_tin_error"' in response.content.decode()
+    assert StateChange.objects.count() == before
+    assert Deficiency.objects.get().status == DeficiencyStatus.OPEN
+
+
+def test_curing_the_medallion_guarantee(cast: Cast, during: dt.datetime) -> None:
+    tender = deficient_tender(cast, DeficiencyKind.MEDALLION_GUARANTEE, signer_capacity="trustee")
+    response = cast.client(cast.ardsley).post(
+        cure_url(tender, DeficiencyKind.MEDALLION_GUARANTEE),
+        {"medallion_guarantor": str(cast.seed.guarantor.pk), "medallion_program": "STAMP"},
+    )
+    assert response.status_code == 302
+    tender.refresh_from_db()
+    assert tender.medallion_guarantor == cast.seed.guarantor
+    assert tender.state == TenderState.VALID
+
+
+def test_curing_one_of_two_leaves_the_tender_deficient(cast: Cast, during: dt.datetime) -> None:
+    tender = deficient_tender(cast, DeficiencyKind.SIGNATURE, DeficiencyKind.REPRESENTATIONS)
+    cast.client(cast.ardsley).post(
+        cure_url(tender, DeficiencyKind.SIGNATURE),
+        {"signer_name": "Jane Q. Trustee", "signer_capacity": "registered_holder", "signed": "on"},
+    )
+    tender.refresh_from_db()
+    assert tender.signer_name == "Jane Q. Trustee"
+    assert tender.state == TenderState.DEFICIENT
+
+
+def test_no_cure_at_or_after_expiration(cast: Cast) -> None:
+    tender = deficient_tender(cast, DeficiencyKind.W9, w9_tin_last4="", w9_certified=False)
+    client = cast.client(cast.ardsley)
+    with time_machine.travel(EXPIRATION, tick=False):
+        response = client.post(
+            cure_url(tender, DeficiencyKind.W9), {"tin": "123-45-6789", "w9_certified": "on"}
+        )
+        status = client.get(
+            reverse("portal:tender_status", args=[tender.reference])
+        ).content.decode()
+    assert "only the issuer can now waive" in response.content.decode()
+    assert Deficiency.objects.get().status == DeficiencyStatus.OPEN
+    assert cure_url(tender, DeficiencyKind.W9) not in status
+
+
+def test_a_resolved_deficiency_is_not_cured_twice(cast: Cast, during: dt.datetime) -> None:
+    tender = deficient_tender(cast, DeficiencyKind.W9, w9_tin_last4="", w9_certified=False)
+    client = cast.client(cast.ardsley)
+    data = {"tin": "123-45-6789", "w9_certified": "on"}
+    client.post(cure_url(tender, DeficiencyKind.W9), data)
+    before = StateChange.objects.count()
+    response = client.post(cure_url(tender, DeficiencyKind.W9), data)
+    assert response.status_code == 302
+    assert StateChange.objects.count() == before
+
+
+@pytest.mark.parametrize("kind", list(CURABLE))
+def test_the_cure_form_sends_only_boxes_the_service_lets_a_holder_correct(kind: str) -> None:
+    allowed = CURABLE_BOXES
+    boxes = {"w9_tin_last4" if name == "tin" else name for name in CURABLE[kind]}
+    assert boxes <= set(allowed[kind])
