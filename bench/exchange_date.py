@@ -32,11 +32,11 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from exchange import calendars  # noqa: E402
 from exchange.demo.synthetic import SYNTHETIC_ACTOR, synthetic_offer, synthetic_valid_tenders  # noqa: E402
 from exchange.models import NewNoteDelivery, StateChange, Tender  # noqa: E402
 from exchange.services.exchange_date import run_exchange_date  # noqa: E402
 from exchange.services.offers import expire_offer  # noqa: E402
+from exchange.terms import calendars  # noqa: E402
 
 PLAIN_SQL = """
 WITH accepted AS (

@@ -48,7 +48,6 @@ from django.test.utils import (  # noqa: E402
 )
 from django.utils import timezone  # noqa: E402
 
-from exchange import calendars  # noqa: E402
 from exchange.management.commands.seed_offer import (  # noqa: E402
     COMMENCED_AT,
     EXPIRATION_AT,
@@ -73,6 +72,7 @@ from exchange.special_interest.payments import (  # noqa: E402
     report_csv,
     report_table,
 )
+from exchange.terms import calendars  # noqa: E402
 from holders.models import Holder, HolderKind, Holding, HoldingForm, TinStatus  # noqa: E402
 
 OFFER_SLUG = "level3-2000"

@@ -115,3 +115,18 @@ def test_bad_settings_fail_loudly(env: dict[str, str], message: str) -> None:
     result = _manage("check", **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("script", sorted(p.name for p in (ROOT / "bench").glob("[a-z]*.py")))
+def test_every_benchmark_still_imports_what_it_measures(script: str) -> None:
+    """Benchmarks are not run by the suite; this keeps a move of the code from breaking them."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), "--help"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "usage:" in result.stdout
