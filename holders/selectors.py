@@ -181,7 +181,8 @@ class SeriesPosition:
 def certificate_lines(holder: Holder, series: NoteSeries, on: dt.date) -> list[CertificateLine]:
     """The holder's certificates of the series of record on `on`, with what is still free."""
     holdings = list(
-        Holding.objects.of_record_on(on)
+        Holding.objects.original()
+        .of_record_on(on)
         .filter(holder=holder, series=series, form=HoldingForm.CERTIFICATE)
         .order_by("certificate_number")
     )
@@ -213,7 +214,8 @@ def positions(holder: Holder, offer: ExchangeOffer, on: dt.date) -> list[SeriesP
     if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
         return list(result.values())
     for holding in (
-        Holding.objects.of_record_on(on)
+        Holding.objects.original()
+        .of_record_on(on)
         .filter(holder=holder, series__offer=offer)
         .order_by("form", "certificate_number", "beneficial_owner")
     ):
