@@ -508,6 +508,68 @@ def pause_between_chunks() -> None:
         time.sleep(pause)
 
 
+def exchange_completion_holds(offer_id: int) -> dict[str, int]:
+    """What still keeps the exchange from being *completed* in the registration agreement's
+    sense: a tender accepted whose new notes are not issued, or a tender that may still be
+    accepted (received, in review, valid, deficient and not yet rejected, or pending under a
+    guaranteed delivery whose deadline has not passed). Only those: original notes still
+    being returned and notices of withdrawal awaiting a decision are the agent's paperwork,
+    not the exchange, and must not open a registration default (and special interest on
+    every series) by holding the milestone back. Empty when the exchange is completed."""
+    tenders = Tender.objects.filter(offer_id=offer_id)
+    holds = {
+        "accepted tender(s) whose new notes are not issued": tenders.filter(
+            state=TenderState.ACCEPTED
+        ).count(),
+        "tender(s) that may still be accepted (received, in review, valid or deficient)": (
+            tenders.filter(
+                state__in=[
+                    TenderState.RECEIVED,
+                    TenderState.IN_REVIEW,
+                    TenderState.VALID,
+                    TenderState.DEFICIENT,
+                ]
+            )
+            # A tender held back only by an undecided notice of withdrawal is a
+            # withdrawal decision, not an exchange still to be made.
+            .exclude(withdrawals__state=WithdrawalState.RECEIVED)
+            .count()
+        ),
+        "guaranteed-delivery tender(s) whose notes may still arrive": tenders.filter(
+            state=TenderState.PENDING_DELIVERY
+        ).count(),
+    }
+    return {what: n for what, n in holds.items() if n}
+
+
+def record_exchange_completed_if_due(
+    offer_id: int, *, actor: Actor, now: dt.datetime
+) -> dict[str, int]:
+    """Record the "exchange completed" milestone once nothing in exchange_completion_holds
+    remains; returns what holds it back (empty once recorded). Idempotent."""
+    holds = exchange_completion_holds(offer_id)
+    if holds:
+        return holds
+    from exchange.services.registration import record_exchange_completed
+
+    with transaction.atomic():
+        # The offer first (for update, as the milestone's own service takes it), then
+        # re-checked under that lock.
+        ExchangeOffer.objects.select_for_update().only("pk").get(pk=offer_id)
+        holds = exchange_completion_holds(offer_id)
+        if holds:
+            return holds
+        record_exchange_completed(
+            offer_id,
+            completed_on=calendars.ny_date(now),
+            actor=actor,
+            now=now,
+            note="Recorded when every tender accepted for exchange had its new notes issued "
+            "and none could still be accepted.",
+        )
+    return {}
+
+
 def exchange_date_due(offer: ExchangeOffer, now: dt.datetime) -> bool:
     return (
         offer.state in (OfferState.EXPIRED, OfferState.ACCEPTED)
@@ -542,6 +604,9 @@ def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> Excha
     result.accepted = accept_valid_tenders(offer, actor=actor, now=now)
     result.returned_not_accepted = reject_deficient_tenders(offer, actor=actor, now=now)
     result.deliveries_dispatched = dispatch_new_notes(offer, actor=actor, now=now)
+    holds = record_exchange_completed_if_due(offer.pk, actor=actor, now=now)
+    if not holds:
+        result.notes.append("exchange completed (registration milestone)")
     result.returns_dispatched = dispatch_returns(offer, actor=actor, now=now)
     notices = WithdrawalNotice.objects.filter(
         tender__offer=offer, state=WithdrawalState.RECEIVED
