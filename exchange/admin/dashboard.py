@@ -28,6 +28,7 @@ from exchange.models import (
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
+from exchange.selectors.exchange_status import after_expiration, open_tenders
 from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 
@@ -63,6 +64,11 @@ class OfferDashboard:
     chart_points: str = ""
     chart_labels: list[tuple[int, str]] = field(default_factory=list)
     chart_max: Decimal = ZERO
+    # The offer's status in words; a warning while tenders are open after expiration.
+    status_text: str = ""
+    status_warning: bool = False
+    # A countdown only while the offer is open and its expiration still ahead.
+    show_countdown: bool = False
 
 
 def _remaining(offer: ExchangeOffer, now: dt.datetime) -> str:
@@ -73,6 +79,27 @@ def _remaining(offer: ExchangeOffer, now: dt.datetime) -> str:
     left = offer.expiration_at - now
     hours, rest = divmod(left.seconds, 3600)
     return f"{left.days} days {hours} h {rest // 60} min"
+
+
+def _status(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, bool, bool]:
+    """(status text, warning?, countdown?). After expiration the offer is never shown as
+    simply "Accepted" while tenders are still open, and no countdown runs."""
+    if offer.state == OfferState.OPEN and now < offer.expiration_at:
+        return offer.get_state_display(), False, True
+    label = offer.get_state_display()
+    if not after_expiration(offer) and offer.state != OfferState.OPEN:
+        return label, False, False
+    still_open = open_tenders(offer)
+    if still_open.count:
+        return (
+            f"{label.lower()} — {still_open.count} tender{'s' if still_open.count != 1 else ''} "
+            f"(${still_open.amount:,.2f}) still open: {still_open.describe()}",
+            True,
+            False,
+        )
+    if offer.state == OfferState.OPEN:
+        return "expiration instant passed; closing", False, False
+    return label, False, False
 
 
 def _chart(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, list[tuple[int, str]], Decimal]:
@@ -151,6 +178,7 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
             .order_by("deadline_at")[:10]
         )
         points, labels, top = _chart(offer, now)
+        status_text, status_warning, show_countdown = _status(offer, now)
         boards.append(
             OfferDashboard(
                 offer=offer,
@@ -169,6 +197,9 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                 chart_points=points,
                 chart_labels=labels,
                 chart_max=top,
+                status_text=status_text,
+                status_warning=status_warning,
+                show_countdown=show_countdown,
             )
         )
     return boards
