@@ -115,3 +115,27 @@ def exchange_dates_waiting(offers: list[ExchangeOffer], now: dt.datetime) -> dic
             )
         result[offer.pk] = "; ".join(reasons)
     return result
+
+
+@dataclass(frozen=True)
+class TenderOutcome:
+    """A tender's outcome as a holder or clerk reads it: "Still tendered" only while the
+    notes are still subject to the offer."""
+
+    label: str
+    amount: Decimal
+
+
+def tender_outcome(tender: Tender) -> TenderOutcome:
+    live = tender.amount - tender.withdrawn_amount
+    if tender.state in TENDER_OPEN_STATES:
+        return TenderOutcome("Still tendered", live)
+    if tender.state == TenderState.ACCEPTED:
+        return TenderOutcome("Accepted: new notes being issued", live)
+    if tender.state == TenderState.EXCHANGED:
+        return TenderOutcome("Exchanged for new notes", live)
+    if tender.state == TenderState.WITHDRAWN:
+        return TenderOutcome("Withdrawn: original notes being returned", tender.amount)
+    if tender.state == TenderState.REJECTED:
+        return TenderOutcome("Rejected: original notes being returned", live)
+    return TenderOutcome("Original notes returned", tender.amount)
