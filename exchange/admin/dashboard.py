@@ -21,6 +21,7 @@ from exchange.models import (
     ExchangeOffer,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
+    NoteSeries,
     OfferState,
     Tender,
     TenderState,
@@ -69,6 +70,8 @@ class OfferDashboard:
     status_warning: bool = False
     # A countdown only while the offer is open and its expiration still ahead.
     show_countdown: bool = False
+    # Series whose CUSIPs the clerk has not yet entered (needed by the exchange date).
+    cusip_warnings: list[str] = field(default_factory=list)
 
 
 def _remaining(offer: ExchangeOffer, now: dt.datetime) -> str:
@@ -100,6 +103,26 @@ def _status(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, bool, bool]:
     if offer.state == OfferState.OPEN:
         return "expiration instant passed; closing", False, False
     return label, False, False
+
+
+def _cusip_warnings(offer: ExchangeOffer, series: list[NoteSeries]) -> list[str]:
+    """Each series needs its original and its new CUSIP before the exchange date: the new
+    notes are issued, and the delivery and returns lists sent, under them."""
+    if offer.state not in (OfferState.OPEN, OfferState.EXPIRED, OfferState.ACCEPTED):
+        return []
+    warnings = []
+    for s in series:
+        missing = [
+            what
+            for what, value in (("new notes", s.new_cusip), ("original notes", s.original_cusip))
+            if not value
+        ]
+        if missing:
+            warnings.append(
+                f"{s.name}: enter the CUSIP of the {' and of the '.join(missing)} before the "
+                f"exchange date, {offer.exchange_date:%A, %B %d, %Y}."
+            )
+    return warnings
 
 
 def _chart(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, list[tuple[int, str]], Decimal]:
@@ -166,9 +189,10 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                 channels["book_entry"] += g["n"]
             else:
                 channels["gd_fulfilled"] += g["n"]
+        offer_series = list(offer.series.order_by("maturity_date", "name"))
         series = [
             SeriesLine(s.name, s.amount_label, tendered.get(s.pk) or ZERO, s.amount_outstanding)
-            for s in offer.series.order_by("maturity_date", "name")
+            for s in offer_series
         ]
         falling_due = list(
             GuaranteedDelivery.objects.filter(
@@ -200,6 +224,7 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                 status_text=status_text,
                 status_warning=status_warning,
                 show_countdown=show_countdown,
+                cusip_warnings=_cusip_warnings(offer, offer_series),
             )
         )
     return boards

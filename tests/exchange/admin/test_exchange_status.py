@@ -97,3 +97,30 @@ def test_job_page_says_what_the_exchange_date_waits_for() -> None:
     close_the_open_tenders(offer)
     page = clerk_client().get(reverse("admin:exchange_jobrun_changelist")).content.decode()
     assert "data-waits-for" not in page
+
+
+@pytest.mark.django_db
+def test_dashboard_warns_while_a_cusip_is_missing(seed: SeedOffer) -> None:
+    from exchange.admin.dashboard import offer_dashboards
+
+    (board,) = offer_dashboards(ny(2000, 6, 26, 10))
+    assert any(
+        "11% Senior Notes due 2008: enter the CUSIP of the new notes and of the original notes" in w
+        for w in board.cusip_warnings
+    )
+    seed.offer.series.update(original_cusip="52729NAA8", new_cusip="52729NAD2")
+    (board,) = offer_dashboards(ny(2000, 6, 26, 10))
+    assert board.cusip_warnings == []
+
+
+@pytest.mark.django_db
+def test_delivery_and_return_lists_carry_the_cusips() -> None:
+    from exchange.reports.lists import delivery_list, return_list
+
+    offer = replay()
+    deliveries = list(delivery_list(offer))
+    cusip = deliveries[0].index("new_cusip")
+    assert {row[cusip] for row in deliveries[1:]} == {"52729NAD2", "52729NAE0", "52729NAF7"}
+    returns = list(return_list(offer))
+    cusip = returns[0].index("original_cusip")
+    assert {row[cusip] for row in returns[1:]} == {"52729NAA8", "52729NAC4"}
