@@ -160,10 +160,15 @@ class Holding(models.Model):
                 condition=~Q(form="certificate") | ~Q(certificate_number=""),
                 name="certificate_holding_has_number",
             ),
+            # A period is never empty, except for a remainder the exchange date entered and
+            # a later chunk of the same day drew on again (same participant or certificate
+            # in two chunks): that row is superseded the day it began, of record on no day,
+            # and stays as the chain's link rather than being edited.
             models.CheckConstraint(
                 condition=Q(effective_until__isnull=True)
-                | Q(effective_until__gt=models.F("effective_from")),
-                name="holding_period_not_empty",
+                | Q(effective_until__gt=models.F("effective_from"))
+                | (Q(effective_until=models.F("effective_from")) & Q(reissued_from__isnull=False)),
+                name="holding_period_not_empty_but_same_day_remainders",
             ),
             models.UniqueConstraint(
                 fields=["series", "certificate_number"],

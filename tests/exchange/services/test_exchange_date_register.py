@@ -189,3 +189,41 @@ def test_a_certificate_cannot_give_up_more_than_it_holds() -> None:
     assert tender.channel == Channel.PAPER_LETTER
     # Nothing of the failed attempt stays: the certificate is still cancelled once.
     assert Holding.objects.filter(certificate_number="R08-0001").count() == 1
+
+
+@pytest.mark.django_db
+def test_one_position_or_certificate_drawn_on_in_several_chunks(seed) -> None:
+    """Chunks of one row: the participant's position and a certificate split over two
+    letters are each drawn on twice the same day; the chain of remainders ends right."""
+    from django.test import override_settings
+
+    from exchange.selectors.reconciliation import reconcile_books
+    from exchange.services.exchange_date import run_exchange_date
+    from exchange.services.offers import expire_offer
+    from exchange.services.review import validate_tender
+    from tests.factories import CLERK, JOB, book_entry_tender, ny, paper_tender
+
+    letters = [
+        book_entry_tender(seed, ny(2000, 6, 26, 10), amount="10000000"),
+        book_entry_tender(seed, ny(2000, 6, 26, 11), amount="5000000"),
+        paper_tender(seed, ny(2000, 6, 26, 12), certificates=(("R08-0001", "1000000"),)),
+        paper_tender(seed, ny(2000, 6, 26, 13), certificates=(("R08-0001", "2000000"),)),
+    ]
+    for letter in letters:
+        validate_tender(letter.pk, actor=CLERK, now=ny(2000, 6, 27, 10))
+    seed.offer.acceptance_automatic = True
+    seed.offer.save(update_fields=["acceptance_automatic"])
+    expire_offer(seed.offer.pk, actor=JOB, now=ny(2000, 7, 12, 17))
+    with override_settings(EXCHANGE_DATE_CHUNK_SIZE=1):
+        result = run_exchange_date(seed.offer.pk, actor=JOB, now=ny(2000, 7, 13, 9))
+    assert result.completed
+    positions = Holding.objects.original().of_record_on(EXCHANGE_DAY)
+    (position,) = positions.filter(holder=seed.participant, series=seed.senior_2008)
+    assert position.amount == 105 * M  # 120 less 10 and 5
+    (certificate,) = positions.filter(holder=seed.registered, certificate_number__startswith="RI-")
+    assert certificate.amount == 2 * M  # 5 less 1 and 2
+    # The intermediate remainders are of record on no day and still in the chain.
+    superseded = Holding.objects.filter(effective_from=EXCHANGE_DAY, effective_until=EXCHANGE_DAY)
+    assert superseded.count() == 2
+    assert all(h.reissues.exists() for h in superseded)
+    assert all(b.balanced for b in reconcile_books(seed.offer, ny(2000, 7, 13, 12)))
