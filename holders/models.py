@@ -72,7 +72,18 @@ class HoldingForm(models.TextChoices):
     DTC_POSITION = "dtc_position", "DTC participant position"
 
 
+class NotesKind(models.TextChoices):
+    ORIGINAL = "original", "Original notes"
+    NEW = "new", "New notes (issued in the exchange)"
+
+
 class HoldingQuerySet(models.QuerySet["Holding"]):
+    def original(self) -> QuerySet[Holding]:
+        return self.filter(notes=NotesKind.ORIGINAL)
+
+    def new(self) -> QuerySet[Holding]:
+        return self.filter(notes=NotesKind.NEW)
+
     def of_record_on(self, day: dt.date) -> QuerySet[Holding]:
         """Holdings in force on `day`: effective_from <= day < effective_until."""
         return self.filter(effective_from__lte=day).filter(
@@ -92,6 +103,13 @@ class Holding(models.Model):
         "exchange.NoteSeries", on_delete=models.PROTECT, related_name="holdings"
     )
     form = models.CharField(max_length=16, choices=HoldingForm.choices)
+    notes = models.CharField(
+        max_length=8,
+        choices=NotesKind.choices,
+        default=NotesKind.ORIGINAL,
+        help_text="Original notes, or the new notes of the series issued in the exchange "
+        "(same terms, the series' new CUSIP).",
+    )
     certificate_number = models.CharField(max_length=40, blank=True)
     amount = models.DecimalField(
         max_digits=17,
@@ -103,27 +121,65 @@ class Holding(models.Model):
     )
     effective_from = models.DateField()
     effective_until = models.DateField(null=True, blank=True, help_text="Exclusive.")
+    registered_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="New notes: the name they are registered in when the letter's special "
+        "issuance instructions name someone other than the holder.",
+    )
+    issued_for = models.ForeignKey(
+        "exchange.Tender",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="register_entries",
+        help_text="The tender on whose exchange this row was entered (new notes, or the "
+        "reissued remainder of a partly exchanged certificate or position).",
+    )
+    reissued_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reissues",
+        help_text="The certificate (or position) cancelled on the exchange date whose "
+        "untendered remainder this row carries.",
+    )
 
     objects = HoldingQuerySet.as_manager()
 
     class Meta:
         ordering = ["series", "holder", "certificate_number"]
-        indexes = [models.Index(fields=["series", "effective_from"])]
+        indexes = [
+            models.Index(fields=["series", "effective_from"]),
+            models.Index(fields=["holder", "series", "notes"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="holding_amount_positive"),
             models.CheckConstraint(
                 condition=~Q(form="certificate") | ~Q(certificate_number=""),
                 name="certificate_holding_has_number",
             ),
+            # A period is never empty, except for a remainder the exchange date entered and
+            # a later chunk of the same day drew on again (same participant or certificate
+            # in two chunks): that row is superseded the day it began, of record on no day,
+            # and stays as the chain's link rather than being edited.
             models.CheckConstraint(
                 condition=Q(effective_until__isnull=True)
-                | Q(effective_until__gt=models.F("effective_from")),
-                name="holding_period_not_empty",
+                | Q(effective_until__gt=models.F("effective_from"))
+                | (Q(effective_until=models.F("effective_from")) & Q(reissued_from__isnull=False)),
+                name="holding_period_not_empty_but_same_day_remainders",
             ),
             models.UniqueConstraint(
                 fields=["series", "certificate_number"],
                 condition=Q(form="certificate") & Q(effective_until__isnull=True),
                 name="one_current_holding_per_certificate",
+            ),
+            # Only new notes are entered for a tender, one row per tender.
+            models.UniqueConstraint(
+                fields=["issued_for"],
+                condition=Q(notes="new"),
+                name="one_new_note_holding_per_tender",
             ),
         ]
 

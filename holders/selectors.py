@@ -172,6 +172,8 @@ class SeriesPosition:
     certificates: list[CertificateLine] = field(default_factory=list)
     held: Decimal = ZERO
     tendered: Decimal = ZERO
+    # New notes of the series received in the exchange (effective-dated like the rest).
+    new_notes: list[Holding] = field(default_factory=list)
 
     @property
     def available(self) -> Decimal:
@@ -181,7 +183,8 @@ class SeriesPosition:
 def certificate_lines(holder: Holder, series: NoteSeries, on: dt.date) -> list[CertificateLine]:
     """The holder's certificates of the series of record on `on`, with what is still free."""
     holdings = list(
-        Holding.objects.of_record_on(on)
+        Holding.objects.original()
+        .of_record_on(on)
         .filter(holder=holder, series=series, form=HoldingForm.CERTIFICATE)
         .order_by("certificate_number")
     )
@@ -205,7 +208,7 @@ def certificate_lines(holder: Holder, series: NoteSeries, on: dt.date) -> list[C
 def positions(holder: Holder, offer: ExchangeOffer, on: dt.date) -> list[SeriesPosition]:
     """Per series of the offer: the holder's holdings of record on `on` and its tenders.
 
-    Three queries for the whole offer, whatever its number of series: the portal's pages
+    Four queries for the whole offer, whatever its number of series: the portal's pages
     are the ones a deadline rush hits (bench/deadline_rush.py).
     """
     all_series = list(offer.series.order_by("maturity_date", "name"))
@@ -213,13 +216,22 @@ def positions(holder: Holder, offer: ExchangeOffer, on: dt.date) -> list[SeriesP
     if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
         return list(result.values())
     for holding in (
-        Holding.objects.of_record_on(on)
+        Holding.objects.original()
+        .of_record_on(on)
         .filter(holder=holder, series__offer=offer)
         .order_by("form", "certificate_number", "beneficial_owner")
     ):
         position = result[holding.series_id]
         position.holdings.append(holding)
         position.held += holding.amount
+    for new in (
+        Holding.objects.new()
+        .of_record_on(on)
+        .filter(holder=holder, series__offer=offer)
+        .select_related("issued_for__new_note_delivery")
+        .order_by("effective_from", "certificate_number", "id")
+    ):
+        result[new.series_id].new_notes.append(new)
     for series_id, total in (
         Tender.objects.filter(holder=holder, series__offer=offer, state__in=COUNTED_STATES)
         .values("series")

@@ -33,7 +33,7 @@ def test_demo_runs_end_to_end_on_sqlite(tmp_path: Path) -> None:
         return result.stdout
 
     manage("migrate", "--verbosity", "0")
-    assert "Demo tenders: 9" in manage("seed_offer")
+    assert "Demo tenders: 10" in manage("seed_offer")
     manage("run_jobs", "--as-of", "2000-09-15 09:00")
     report = manage(
         "special_interest_report", "level3-2000", "--payment-date", "2000-09-15", "--format", "csv"

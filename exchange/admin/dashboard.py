@@ -21,6 +21,7 @@ from exchange.models import (
     ExchangeOffer,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
+    NoteSeries,
     OfferState,
     Tender,
     TenderState,
@@ -28,6 +29,7 @@ from exchange.models import (
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
+from exchange.selectors.exchange_status import after_expiration, open_tenders
 from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 
@@ -63,6 +65,13 @@ class OfferDashboard:
     chart_points: str = ""
     chart_labels: list[tuple[int, str]] = field(default_factory=list)
     chart_max: Decimal = ZERO
+    # The offer's status in words; a warning while tenders are open after expiration.
+    status_text: str = ""
+    status_warning: bool = False
+    # A countdown only while the offer is open and its expiration still ahead.
+    show_countdown: bool = False
+    # Series whose CUSIPs the clerk has not yet entered (needed by the exchange date).
+    cusip_warnings: list[str] = field(default_factory=list)
 
 
 def _remaining(offer: ExchangeOffer, now: dt.datetime) -> str:
@@ -73,6 +82,47 @@ def _remaining(offer: ExchangeOffer, now: dt.datetime) -> str:
     left = offer.expiration_at - now
     hours, rest = divmod(left.seconds, 3600)
     return f"{left.days} days {hours} h {rest // 60} min"
+
+
+def _status(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, bool, bool]:
+    """(status text, warning?, countdown?). After expiration the offer is never shown as
+    simply "Accepted" while tenders are still open, and no countdown runs."""
+    if offer.state == OfferState.OPEN and now < offer.expiration_at:
+        return offer.get_state_display(), False, True
+    label = offer.get_state_display()
+    if not after_expiration(offer) and offer.state != OfferState.OPEN:
+        return label, False, False
+    still_open = open_tenders(offer)
+    if still_open.count:
+        return (
+            f"{label.lower()} — {still_open.count} tender{'s' if still_open.count != 1 else ''} "
+            f"(${still_open.amount:,.2f}) still open: {still_open.describe()}",
+            True,
+            False,
+        )
+    if offer.state == OfferState.OPEN:
+        return "expiration instant passed; closing", False, False
+    return label, False, False
+
+
+def _cusip_warnings(offer: ExchangeOffer, series: list[NoteSeries]) -> list[str]:
+    """Each series needs its original and its new CUSIP before the exchange date: the new
+    notes are issued, and the delivery and returns lists sent, under them."""
+    if offer.state not in (OfferState.OPEN, OfferState.EXPIRED, OfferState.ACCEPTED):
+        return []
+    warnings = []
+    for s in series:
+        missing = [
+            what
+            for what, value in (("new notes", s.new_cusip), ("original notes", s.original_cusip))
+            if not value
+        ]
+        if missing:
+            warnings.append(
+                f"{s.name}: enter the CUSIP of the {' and of the '.join(missing)} before the "
+                f"exchange date, {offer.exchange_date:%A, %B %d, %Y}."
+            )
+    return warnings
 
 
 def _chart(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, list[tuple[int, str]], Decimal]:
@@ -139,9 +189,10 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                 channels["book_entry"] += g["n"]
             else:
                 channels["gd_fulfilled"] += g["n"]
+        offer_series = list(offer.series.order_by("maturity_date", "name"))
         series = [
             SeriesLine(s.name, s.amount_label, tendered.get(s.pk) or ZERO, s.amount_outstanding)
-            for s in offer.series.order_by("maturity_date", "name")
+            for s in offer_series
         ]
         falling_due = list(
             GuaranteedDelivery.objects.filter(
@@ -151,6 +202,7 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
             .order_by("deadline_at")[:10]
         )
         points, labels, top = _chart(offer, now)
+        status_text, status_warning, show_countdown = _status(offer, now)
         boards.append(
             OfferDashboard(
                 offer=offer,
@@ -169,6 +221,10 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                 chart_points=points,
                 chart_labels=labels,
                 chart_max=top,
+                status_text=status_text,
+                status_warning=status_warning,
+                show_countdown=show_countdown,
+                cusip_warnings=_cusip_warnings(offer, offer_series),
             )
         )
     return boards

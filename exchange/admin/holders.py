@@ -15,7 +15,7 @@ from exchange.admin.base import money_column, ny_time
 from exchange.models import ActorKind
 from exchange.services.base import Actor, DeskError
 from holders import services
-from holders.models import Holder, Holding, SignUpRequest, SignUpStatus
+from holders.models import Holder, Holding, NotesKind, SignUpRequest, SignUpStatus
 
 
 class CurrentHoldingFilter(admin.SimpleListFilter):
@@ -37,14 +37,20 @@ class HoldingInline(admin.TabularInline):  # type: ignore[type-arg]
     """A holder's holdings for context; each is changed on its own page."""
 
     model = Holding
+    # Both series after the exchange: original notes (ended rows included, so the register
+    # before the exchange date stays visible) and the new notes, each with its CUSIP.
     fields = (
         "series",
+        "notes",
+        "cusip",
         "form",
         "certificate_number",
+        "registered_name",
         "amount_display",
         "beneficial_owner",
         "effective_from",
         "effective_until",
+        "reissued_from",
     )
     readonly_fields = fields
     extra = 0
@@ -54,9 +60,20 @@ class HoldingInline(admin.TabularInline):  # type: ignore[type-arg]
 
     amount_display = money_column("amount", "Amount")
 
+    @admin.display(description="CUSIP")
+    def cusip(self, obj: Holding) -> str:
+        return (
+            obj.series.new_cusip if obj.notes == NotesKind.NEW else obj.series.original_cusip
+        ) or "-"
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Holding]:
         # Each row shows its series (and the change link its __str__, which names both).
-        return super().get_queryset(request).select_related("series", "holder")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("series", "holder", "reissued_from")
+            .order_by("series", "notes", "effective_until", "certificate_number", "id")
+        )
 
     def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
@@ -116,6 +133,7 @@ class HoldingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = (
         "holder",
         "series",
+        "notes",
         "form",
         "certificate_number",
         "amount_display",
@@ -123,7 +141,7 @@ class HoldingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "effective_from",
         "effective_until",
     )
-    list_filter = (CurrentHoldingFilter, "form", "series", "holder__kind")
+    list_filter = (CurrentHoldingFilter, "notes", "form", "series", "holder__kind")
     search_fields = ("certificate_number", "holder__name", "beneficial_owner")
     list_select_related = ("holder", "series")
     autocomplete_fields = ("holder", "series")
@@ -132,9 +150,16 @@ class HoldingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     fieldsets = (
         (None, {"fields": ("holder", "series", "form", "certificate_number", "amount")}),
         ("Period", {"fields": ("beneficial_owner", "effective_from", "effective_until")}),
+        (
+            "The exchange",
+            {"fields": ("notes", "registered_name", "issued_for", "reissued_from")},
+        ),
     )
 
     amount_display = money_column("amount", "Amount")
+    # Entered only by the exchange date (services.exchange_date), never by hand: a clerk
+    # adds original notes from the registrar's and DTC's records.
+    EXCHANGE_ENTRIES = ("notes", "registered_name", "issued_for", "reissued_from")
 
     # Holdings are effective-dated: a transfer ends a row and starts another, so the
     # holders of record on any past date stay knowable. What a row says it held, and
@@ -145,7 +170,7 @@ class HoldingAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def get_readonly_fields(
         self, request: HttpRequest, obj: Holding | None = None
     ) -> tuple[str, ...]:
-        return self.IMMUTABLE if obj is not None else ()
+        return (self.IMMUTABLE if obj is not None else ()) + self.EXCHANGE_ENTRIES
 
 
 @admin.register(SignUpRequest)

@@ -73,6 +73,7 @@ class JobRunAdmin(DeskAdmin):
                     "next_due_past": row.next_due is not None and row.next_due <= now,
                     "next_due_subject": row.next_due_subject,
                     "pending": row.pending,
+                    "waits_for": row.waits_for,
                 }
             )
         context = {"job_overview": rows, "jobs_as_of": ny_text(now), **(extra_context or {})}

@@ -18,6 +18,7 @@ from exchange.models import ExchangeOffer
 from exchange.reports.lists import audit_history, csv_lines, delivery_list, return_list
 from exchange.reports.results import (
     final_results,
+    preliminary_notice,
     press_release_text,
     tender_report,
     tender_report_csv_rows,
@@ -124,7 +125,11 @@ class OfferReportsMixin:
             ]
             return _csv_response(rows, f"{offer.slug}-final-results.csv")
         context = self._context(request, offer, f"Final results — {offer.name}")
-        context.update(results=results, press_release=press_release_text(offer, results))
+        context.update(
+            results=results,
+            press_release=press_release_text(offer, results),
+            preliminary=preliminary_notice(offer),
+        )
         return TemplateResponse(request, "admin/desk/report_final.html", context)
 
     def report_deliveries(self, request: HttpRequest, object_id: str) -> HttpResponse:

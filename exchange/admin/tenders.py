@@ -29,6 +29,7 @@ from exchange.models import (
     TenderState,
     WithdrawalNotice,
 )
+from exchange.selectors.exchange_status import tender_outcome
 from exchange.services.tenders import LETTER_FIELDS
 
 # --- tenders and what follows them ------------------------------------------------------
@@ -222,9 +223,13 @@ class TenderAdmin(TransitionAdmin):
     withdrawn_amount_display = money_column("withdrawn_amount", "Withdrawn")
     received_at_ny = ny_time("received_at", "Received")
 
-    @admin.display(description="Still tendered")
+    @admin.display(description="Still tendered / outcome")
     def live_amount_display(self, obj: Tender) -> str:
-        return money(obj.live_amount) or "-"
+        # Exchanged or returned notes are no longer "still tendered": say what became of them.
+        outcome = tender_outcome(obj)
+        if outcome.label == "Still tendered":
+            return money(outcome.amount) or "-"
+        return f"{outcome.label}: {money(outcome.amount)}"
 
     @admin.display(description="Guaranteed delivery")
     def guaranteed_delivery_link(self, obj: Tender) -> str:

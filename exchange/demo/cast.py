@@ -116,7 +116,7 @@ def _book_entry(
 
 def load_demo_tenders(offer: ExchangeOffer, anchor: dt.datetime) -> int:
     """Tenders received over the days before `anchor` (an instant while the offer is open):
-    valid, awaiting review, in review, deficient, partly withdrawn, withdrawn, rejected, and
+    valid (one of them part of a certificate), awaiting review, in review, deficient, partly withdrawn, withdrawn, rejected, and
     one pending under a guaranteed delivery. Does nothing if the offer has tenders already."""
     if offer.tenders.exists():
         return 0
@@ -135,6 +135,11 @@ def load_demo_tenders(offer: ExchangeOffer, anchor: dt.datetime) -> int:
     validate_tender(valid.pk, actor=CLERK, now=day(0.3))
 
     _paper(offer, ardsley, "2010-senior", "R10-0001", "2000000", day(8))  # awaiting review
+
+    # Part of a certificate: on the exchange date the untendered $60,000 is reissued.
+    part = _paper(offer, mchen, "2010-senior", "R10-0002", "40000", day(5.5))
+    start_review(part.pk, actor=CLERK, now=day(5.6))
+    validate_tender(part.pk, actor=CLERK, now=day(5.7))
 
     in_review = _paper(offer, hudson, "2010-senior", "R10-0003", "1500000", day(6))
     start_review(in_review.pk, actor=CLERK, now=day(7))

@@ -23,7 +23,7 @@ from exchange.models import (
     JobRun,
     OfferState,
 )
-from exchange.selectors.reconciliation import reconcile
+from exchange.selectors.reconciliation import reconcile, reconcile_books
 from exchange.services.base import Actor, DeskError
 from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
 from exchange.services.guaranteed_deliveries import lapse_guaranteed_delivery
@@ -35,8 +35,8 @@ log = logging.getLogger(__name__)
 
 
 def _reconcile(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
-    """Original notes tendered = new notes delivered + returned + pending, per series; a
-    mismatch is an alert to the operators (mail to ADMINS, an ERROR in the log)."""
+    """Original notes tendered = new notes delivered + returned + pending, per series, and
+    the books (register before = after + exchanged, new notes = exchanged); a mismatch is an alert to the operators (mail to ADMINS, an ERROR in the log)."""
     offer = ExchangeOffer.objects.get(pk=offer_id)
     rows = reconcile(offer)
     summary = "; ".join(
@@ -44,7 +44,14 @@ def _reconcile(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]
         f"{r.pending:,.2f}" + ("" if r.balanced else " MISMATCH " + ", ".join(r.anomalies))
         for r in rows
     )
-    if all(r.balanced for r in rows):
+    books = reconcile_books(offer, now)
+    summary += "; books " + "; ".join(
+        f"{b.series.slug}: {b.original_before:,.2f} = {b.original_after:,.2f} + "
+        f"{b.exchanged:,.2f} exchanged, new {b.new_issued:,.2f}"
+        + ("" if b.balanced else " MISMATCH " + ", ".join(b.anomalies))
+        for b in books
+    )
+    if all(r.balanced for r in rows) and all(b.balanced for b in books):
         return JobOutcome.DONE, f"balanced — {summary}"
     message = f"Reconciliation of {offer.slug} does not balance as of {calendars.format_ny(now)}: {summary}"
     mail_admins(

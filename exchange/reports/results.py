@@ -20,12 +20,14 @@ from exchange.models import (
     ExchangeOffer,
     NewNoteDelivery,
     NoteSeries,
+    OfferState,
     StateChange,
     Tender,
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
 )
+from exchange.selectors.exchange_status import OpenTenders, open_tenders, results_are_final
 from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 
@@ -190,7 +192,36 @@ def final_results(offer: ExchangeOffer) -> list[FinalResult]:
     return results
 
 
+def preliminary_notice(offer: ExchangeOffer, still_open: OpenTenders | None = None) -> str:
+    """Why the results are not final yet ("" once they are): the figures so far may still
+    grow, or shrink by a return, while the offer is open or any tender is."""
+    still_open = still_open or open_tenders(offer)
+    if results_are_final(offer, still_open):
+        return ""
+    if offer.state in (OfferState.DRAFT, OfferState.OPEN):
+        return "PRELIMINARY: the offer has not expired; these are the figures so far."
+    if offer.state == OfferState.TERMINATED:
+        return "The offer was terminated: nothing is accepted and there are no final results."
+    parts = ["PRELIMINARY: not final until every tender is accepted or returned."]
+    if offer.state == OfferState.EXPIRED:
+        parts.append("The issuer has not yet accepted the tenders.")
+    if still_open.count:
+        parts.append(
+            f"{still_open.count} tender(s) (${still_open.amount:,.2f}) still open: "
+            f"{still_open.describe()}."
+        )
+    return " ".join(parts)
+
+
 def press_release_text(offer: ExchangeOffer, results: list[FinalResult]) -> str:
+    notice = preliminary_notice(offer)
+    if notice:
+        # A press release states final totals; a draft from preliminary figures would
+        # announce numbers the issuer may have to correct.
+        return (
+            f"No press release of final results can be drafted yet. {notice} "
+            "Draft it once the exchange date has dealt with every tender."
+        )
     closing = (
         f"expired at {calendars.format_ny(offer.expiration_at)}"
         if offer.expired_at

@@ -22,6 +22,7 @@ from exchange.models import (
     RegistrationEvent,
     RegistrationEventKind,
 )
+from exchange.selectors.exchange_status import exchange_dates_waiting
 from exchange.special_interest.accrual import offers_due_for_accrual
 from exchange.terms import calendars
 
@@ -59,6 +60,7 @@ class JobOverview:
     next_due: dt.datetime | None
     next_due_subject: str
     pending: int
+    waits_for: str = ""  # what the job is waiting on, in words (the exchange date)
 
 
 def job_overview(now: dt.datetime) -> list[JobOverview]:
@@ -93,6 +95,12 @@ def job_overview(now: dt.datetime) -> list[JobOverview]:
         ),
         key=lambda pair: pair[0],
     )
+    after_expiration = list(
+        ExchangeOffer.objects.filter(state__in=[OfferState.EXPIRED, OfferState.ACCEPTED]).order_by(
+            "expiration_at", "pk"
+        )
+    )
+    waiting = exchange_dates_waiting(after_expiration, now)
     pending_returns = NoteReturn.objects.filter(returned_at__isnull=True)
     oldest_return = pending_returns.order_by("recorded_at").first()
 
@@ -156,6 +164,7 @@ def job_overview(now: dt.datetime) -> list[JobOverview]:
             exchange_candidates[0][0] if exchange_candidates else None,
             exchange_candidates[0][1] if exchange_candidates else "",
             len(exchange_candidates),
+            " ".join(f"{o.slug}: {waiting[o.pk]}." for o in after_expiration if waiting[o.pk]),
         ),
         JobOverview(
             JobName.SETTLE_RETURNS,

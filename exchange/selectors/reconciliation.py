@@ -1,21 +1,28 @@
-"""The reconciliation of an offer's notes: tendered = delivered + returned + pending, per series."""
+"""The reconciliation of an offer's notes: tendered = delivered + returned + pending, per
+series; and of its books: the register of original and new notes against the exchange."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Sum
 
 from exchange.models import (
     ExchangeOffer,
     NewNoteDelivery,
     NoteSeries,
     Tender,
+    TenderedCertificate,
+    TenderState,
     WithdrawalNotice,
     WithdrawalState,
 )
+from exchange.terms import calendars
 from exchange.terms.money import ZERO
+from holders.models import Holder, Holding
 
 
 @dataclass(frozen=True)
@@ -92,5 +99,156 @@ def reconcile(offer: ExchangeOffer) -> list[SeriesReconciliation]:
             anomalies.append(f"{doubled} tender(s) returned twice")
         results.append(
             SeriesReconciliation(series, tendered, delivered, returned, pending, tuple(anomalies))
+        )
+    return results
+
+
+# --- the books: the register of original and new notes -------------------------------------
+
+
+@dataclass(frozen=True)
+class HolderBooks:
+    """One holder in one series: what the register says before and after the exchange."""
+
+    holder_id: int
+    holder_name: str
+    original_before: Decimal
+    original_after: Decimal
+    exchanged: Decimal
+    new_issued: Decimal
+
+    @property
+    def balanced(self) -> bool:
+        return (
+            self.original_before == self.original_after + self.exchanged
+            and self.new_issued == self.exchanged
+        )
+
+
+@dataclass(frozen=True)
+class SeriesBooks:
+    """Per series: original outstanding before = original outstanding after + exchanged,
+    and new notes issued = exchanged; with every holder's own line."""
+
+    series: NoteSeries
+    before: dt.date
+    after: dt.date
+    outstanding_before: Decimal
+    original_before: Decimal
+    original_after: Decimal
+    exchanged: Decimal
+    new_issued: Decimal
+    holders: tuple[HolderBooks, ...]
+    anomalies: tuple[str, ...]
+
+    @property
+    def outstanding_after(self) -> Decimal:
+        """Original notes outstanding after the exchange (the new notes are the rest)."""
+        return self.outstanding_before - self.exchanged
+
+    @property
+    def balanced(self) -> bool:
+        return (
+            self.original_before == self.original_after + self.exchanged
+            and self.new_issued == self.exchanged
+            and not self.anomalies
+            and all(h.balanced for h in self.holders)
+        )
+
+
+def _by_holder(rows: Iterable[tuple[int, Decimal]]) -> dict[int, Decimal]:
+    return {holder_id: total or ZERO for holder_id, total in rows}
+
+
+def reconcile_books(offer: ExchangeOffer, now: dt.datetime) -> list[SeriesBooks]:
+    """The register against what was exchanged, per series and per holder.
+
+    `before` is the day before the exchange date (nothing exchanged yet), `after` today
+    (or the exchange date, when asked earlier): every original note of record before is
+    either still of record after or was exchanged (a new-note delivery made), and the new
+    notes entered equal what was exchanged. Plus: no row at or below zero, no certificate
+    tendered (live, in a tender not returned) above its amount.
+    """
+    before = offer.exchange_date - dt.timedelta(days=1)
+    after = max(offer.exchange_date, calendars.ny_date(now))
+    results = []
+    for series in offer.series.order_by("maturity_date", "name"):
+        holdings = Holding.objects.filter(series=series)
+        original_before = _by_holder(
+            holdings.original()
+            .of_record_on(before)
+            .values("holder_id")
+            .annotate(t=Sum("amount"))
+            .values_list("holder_id", "t")
+        )
+        original_after = _by_holder(
+            holdings.original()
+            .of_record_on(after)
+            .values("holder_id")
+            .annotate(t=Sum("amount"))
+            .values_list("holder_id", "t")
+        )
+        new_issued = _by_holder(
+            holdings.new()
+            .of_record_on(after)
+            .values("holder_id")
+            .annotate(t=Sum("amount"))
+            .values_list("holder_id", "t")
+        )
+        exchanged = _by_holder(
+            NewNoteDelivery.objects.filter(series=series, delivered_at__isnull=False)
+            .values("tender__holder_id")
+            .annotate(t=Sum("amount"))
+            .values_list("tender__holder_id", "t")
+        )
+        ids = set(original_before) | set(original_after) | set(new_issued) | set(exchanged)
+        names = dict(Holder.objects.filter(pk__in=ids).values_list("pk", "name"))
+        lines = tuple(
+            HolderBooks(
+                holder_id=pk,
+                holder_name=names.get(pk, f"#{pk}"),
+                original_before=original_before.get(pk, ZERO),
+                original_after=original_after.get(pk, ZERO),
+                exchanged=exchanged.get(pk, ZERO),
+                new_issued=new_issued.get(pk, ZERO),
+            )
+            for pk in sorted(ids, key=lambda pk: (names.get(pk, ""), pk))
+        )
+        anomalies = [
+            f"{line.holder_name}: original {line.original_before:,.2f} before ≠ "
+            f"{line.original_after:,.2f} after + {line.exchanged:,.2f} exchanged, or new notes "
+            f"{line.new_issued:,.2f} ≠ exchanged"
+            for line in lines
+            if not line.balanced
+        ]
+        not_positive = holdings.filter(amount__lte=0).count()
+        if not_positive:
+            anomalies.append(f"{not_positive} register row(s) at or below zero")
+        over = list(
+            TenderedCertificate.objects.filter(holding__series=series)
+            .exclude(tender__state__in=[TenderState.RETURNED, TenderState.WITHDRAWN])
+            .exclude(tender__state=TenderState.REJECTED)
+            .values("holding_id", "holding__certificate_number", "holding__amount")
+            .annotate(live=Sum(F("amount") - F("withdrawn_amount")))
+            .filter(live__gt=F("holding__amount"))
+            .values_list("holding__certificate_number", "live", "holding__amount")
+        )
+        anomalies += [
+            f"certificate {number} tendered {live:,.2f}, above its {amount:,.2f}"
+            for number, live, amount in over
+        ]
+        results.append(
+            SeriesBooks(
+                series=series,
+                before=before,
+                after=after,
+                outstanding_before=series.amount_outstanding,
+                original_before=sum(original_before.values(), ZERO),
+                original_after=sum(original_after.values(), ZERO),
+                exchanged=sum(exchanged.values(), ZERO),
+                new_issued=sum(new_issued.values(), ZERO),
+                holders=lines,
+                anomalies=tuple(anomalies),
+            )
         )
     return results

@@ -155,7 +155,12 @@ def cure_registration_default(
 
 
 def record_exchange_completed(
-    offer_id: int, *, completed_on: dt.date, actor: Actor, now: dt.datetime
+    offer_id: int,
+    *,
+    completed_on: dt.date,
+    actor: Actor,
+    now: dt.datetime,
+    note: str = "Recorded when the offer completed.",
 ) -> RegistrationEvent:
     """The exchange offer's completion as a milestone (called when the offer completes).
 
@@ -177,7 +182,7 @@ def record_exchange_completed(
         occurred_on=completed_on,
         actor=actor,
         now=now,
-        note="Recorded when the offer completed.",
+        note=note,
     )
 
 

@@ -111,7 +111,7 @@ def _open_tendered(holder: Holder, series: NoteSeries, channel: str | None = Non
 
 
 def _held(holder: Holder, series: NoteSeries, on: dt.date, form: str | None = None) -> Decimal:
-    holdings = Holding.objects.of_record_on(on).filter(holder=holder, series=series)
+    holdings = Holding.objects.original().of_record_on(on).filter(holder=holder, series=series)
     if form is not None:
         holdings = holdings.filter(form=form)
     return holdings.aggregate(total=Sum("amount"))["total"] or Decimal("0")
@@ -153,9 +153,9 @@ def _match_certificates(
     matched: list[tuple[Holding, Decimal]] = []
     holdings = {
         h.certificate_number: h
-        for h in Holding.objects.of_record_on(on).filter(
-            holder=holder, series=series, form=HoldingForm.CERTIFICATE
-        )
+        for h in Holding.objects.original()
+        .of_record_on(on)
+        .filter(holder=holder, series=series, form=HoldingForm.CERTIFICATE)
     }
     already = {
         number: total

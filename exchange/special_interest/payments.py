@@ -12,6 +12,12 @@ Per holder and series:
 The period's sum comes from the ledger (exact, undivided by 360) and the division by
 360 and by 1,000 happens in one step before the one rounding, so no per-day or
 per-$1,000 rounding can move a cent.
+
+After an exchange date (README, "Special interest after the exchange"): the registration
+agreement's obligation runs on the series' notes whichever form they take, so while a
+default runs it is owed on the original notes and on the new notes alike, each paid to
+its own holders of record on the record date: one row per holder, series and kind of
+notes (original or new, each under its CUSIP), each rounded once.
 """
 
 from __future__ import annotations
@@ -35,9 +41,20 @@ from exchange.special_interest.accrual import (
 from exchange.special_interest.detection import ONE_DAY
 from exchange.terms.daycount import DAYS_IN_YEAR_30_360
 from exchange.terms.money import PER_THOUSAND, WORKING_PRECISION, ZERO, to_cents
-from holders.models import Holder, Holding, TinStatus
+from holders.models import Holder, Holding, NotesKind, TinStatus
 
-CSV_COLUMNS = ("holder", "series", "basis", "days", "rate_steps", "gross", "withholding", "net")
+CSV_COLUMNS = (
+    "holder",
+    "series",
+    "basis",
+    "days",
+    "rate_steps",
+    "gross",
+    "withholding",
+    "net",
+    "notes",
+    "cusip",
+)
 
 
 class LedgerNotCurrent(DeskError):
@@ -185,6 +202,11 @@ class HolderPayment:
     gross: Decimal
     withholding: Decimal
     net: Decimal
+    notes: str = NotesKind.ORIGINAL  # original notes, or the new notes issued in exchange
+
+    @property
+    def cusip(self) -> str:
+        return self.series.new_cusip if self.notes == NotesKind.NEW else self.series.original_cusip
 
 
 @dataclass(frozen=True)
@@ -232,15 +254,19 @@ def withholding_rate(offer: ExchangeOffer, holder: Holder) -> Decimal:
     return ZERO
 
 
-def holders_of_record(series: NoteSeries, record_date: dt.date) -> list[tuple[Holder, Decimal]]:
-    """(holder, amount held) on the record date, every position of a holder summed."""
-    held = dict(
-        Holding.objects.of_record_on(record_date)
+def holders_of_record(
+    series: NoteSeries, record_date: dt.date
+) -> list[tuple[Holder, str, Decimal]]:
+    """(holder, kind of notes, amount held) on the record date, every position of a holder
+    in that kind summed: original notes, and after an exchange date the new notes too."""
+    held = {
+        (holder_id, notes): total
+        for holder_id, notes, total in Holding.objects.of_record_on(record_date)
         .filter(series=series)
-        .values("holder_id")
+        .values("holder_id", "notes")
         .annotate(total=Sum("amount"))
-        .values_list("holder_id", "total")
-    )
+        .values_list("holder_id", "notes", "total")
+    }
     # A subquery, not an IN list of every id (at 100,000 holders the list alone cost
     # seconds to build and parse); only the fields a payment uses.
     holders = (
@@ -252,7 +278,12 @@ def holders_of_record(series: NoteSeries, record_date: dt.date) -> list[tuple[Ho
         .only("pk", "name", "tin_status")
         .order_by("name", "pk")
     )
-    return [(holder, held[holder.pk]) for holder in holders]
+    return [
+        (holder, notes, held[holder.pk, notes])
+        for holder in holders
+        for notes in (NotesKind.ORIGINAL, NotesKind.NEW)
+        if (holder.pk, notes) in held
+    ]
 
 
 def build_payment_report(offer: ExchangeOffer, payment_date: dt.date) -> PaymentReport:
@@ -266,7 +297,7 @@ def build_payment_report(offer: ExchangeOffer, payment_date: dt.date) -> Payment
         accrual = period_accrual(offer, payment_period(series, payment_date))
         payments = []
         if accrual.first_day is not None:  # something accrued in the period
-            for holder, held in holders_of_record(series, accrual.period.record_date):
+            for holder, notes, held in holders_of_record(series, accrual.period.record_date):
                 gross = accrual.gross_for(held)
                 withholding = to_cents(gross * withholding_rate(offer, holder))
                 payments.append(
@@ -279,6 +310,7 @@ def build_payment_report(offer: ExchangeOffer, payment_date: dt.date) -> Payment
                         gross=gross,
                         withholding=withholding,
                         net=gross - withholding,
+                        notes=notes,
                     )
                 )
         sections.append(SeriesPayments(accrual, tuple(payments)))
@@ -309,6 +341,8 @@ def report_csv(report: PaymentReport) -> str:
                 _amount(p.gross),
                 _amount(p.withholding),
                 _amount(p.net),
+                p.notes,
+                p.cusip,
             ]
         )
     return out.getvalue()
@@ -337,7 +371,7 @@ def report_table(report: PaymentReport) -> str:
         )
         table = [header] + [
             (
-                p.holder.name,
+                p.holder.name + (" (new notes)" if p.notes == NotesKind.NEW else ""),
                 f"{p.basis:,.2f}",
                 str(p.days),
                 p.rate_steps,

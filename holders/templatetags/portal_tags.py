@@ -7,7 +7,10 @@ from decimal import Decimal
 
 from django import template
 
+from exchange.models import Tender
+from exchange.selectors.exchange_status import TenderOutcome, tender_outcome
 from exchange.terms import calendars
+from holders.models import Holding
 
 register = template.Library()
 
@@ -82,3 +85,15 @@ def ny_deadline(moment: dt.datetime | None) -> str:
         return calendars.format_ny(moment)
     day = local.date() - dt.timedelta(days=1)
     return f"the end of {day:%A}, {day:%B} {day.day}, {day.year} (midnight, New York City time)"
+
+
+@register.filter
+def outcome(tender: Tender) -> TenderOutcome:
+    """What became of a tender: "Still tendered" only while it is subject to the offer."""
+    return tender_outcome(tender)
+
+
+@register.filter
+def new_notes_for(tender: Tender) -> Holding | None:
+    """The new notes entered on the register for an exchanged tender (None before)."""
+    return Holding.objects.new().filter(issued_for=tender).select_related("series").first()

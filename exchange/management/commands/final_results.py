@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from exchange.management.commands._common import get_offer
 from exchange.reports.lists import csv_lines
-from exchange.reports.results import final_results, press_release_text
+from exchange.reports.results import final_results, preliminary_notice, press_release_text
 
 
 class Command(BaseCommand):
@@ -25,6 +25,10 @@ class Command(BaseCommand):
             for line in csv_lines(rows):
                 self.stdout.write(line, ending="")
             return
+        notice = preliminary_notice(offer)
+        if notice:
+            self.stdout.write(notice)
+            self.stdout.write("")
         for r in results:
             self.stdout.write(
                 f"{r.series.name:<40}{r.accepted:>20,.2f}  {r.percent:>6}% of outstanding, "

@@ -1,15 +1,19 @@
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from exchange.management.commands._common import get_offer
-from exchange.selectors.reconciliation import reconcile
+from exchange.selectors.reconciliation import reconcile, reconcile_books
 
 
 class Command(BaseCommand):
     help = (
         "Prove, per series, original notes tendered = new notes delivered + notes returned "
-        "+ notes still pending. Exits non-zero when it does not hold."
+        "+ notes still pending; and the books: per series and per holder, original notes "
+        "before the exchange date = original notes after + exchanged, new notes issued = "
+        "exchanged, no certificate or position below zero or tendered above its amount. "
+        "Exits non-zero when any of it does not hold."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -33,5 +37,29 @@ class Command(BaseCommand):
             if not row.balanced:
                 difference = row.tendered - row.delivered - row.returned - row.pending
                 failures.append(f"{row.series.slug} (difference {difference:,.2f})")
+        self.stdout.write("")
+        books_header = (
+            f"{'Books':<42}{'Original before':>18}{'Original after':>18}{'Exchanged':>18}"
+            f"{'New issued':>18}  Result"
+        )
+        self.stdout.write(books_header)
+        self.stdout.write("-" * len(books_header))
+        for books in reconcile_books(offer, timezone.now()):
+            verdict = "balanced" if books.balanced else "MISMATCH"
+            self.stdout.write(
+                f"{books.series.name:<42}{books.original_before:>18,.2f}"
+                f"{books.original_after:>18,.2f}{books.exchanged:>18,.2f}"
+                f"{books.new_issued:>18,.2f}  {verdict}"
+            )
+            for line in books.holders:
+                self.stdout.write(
+                    f"  {line.holder_name[:40]:<40}{line.original_before:>18,.2f}"
+                    f"{line.original_after:>18,.2f}{line.exchanged:>18,.2f}"
+                    f"{line.new_issued:>18,.2f}  {'balanced' if line.balanced else 'MISMATCH'}"
+                )
+            for anomaly in books.anomalies:
+                self.stdout.write(f"    ! {anomaly}")
+            if not books.balanced:
+                failures.append(f"the books of {books.series.slug}")
         if failures:
             raise CommandError("Reconciliation failed for " + ", ".join(failures))

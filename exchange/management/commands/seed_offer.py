@@ -40,10 +40,14 @@ NOTICE_MAILED_ON = dt.date(2000, 6, 9)
 COMMENCED_AT = (dt.date(2000, 6, 9), dt.time(9, 0))
 EXPIRATION_AT = (dt.date(2000, 7, 12), dt.time(17, 0))  # 5:00 p.m. New York City time
 
-# "Description of Notes — Principal, Maturity and Interest" and "Definitions".
+# "Description of Notes — Principal, Maturity and Interest" and "Definitions". The
+# prospectus gives no CUSIPs: the demo's are illustrative (the issuer's prefix, valid
+# check digits), one for the original notes and one for the new notes of each series.
 SERIES = [
     {
         "slug": "2008-senior",
+        "original_cusip": "52729NAA8",
+        "new_cusip": "52729NAD2",
         "name": "11% Senior Notes due 2008",
         "coupon_rate": Decimal("0.11000"),
         "maturity_date": dt.date(2008, 3, 15),
@@ -52,6 +56,8 @@ SERIES = [
     },
     {
         "slug": "2010-senior",
+        "original_cusip": "52729NAB6",
+        "new_cusip": "52729NAE0",
         "name": "11 1/4% Senior Notes due 2010",
         "coupon_rate": Decimal("0.11250"),
         "maturity_date": dt.date(2010, 3, 15),
@@ -60,6 +66,8 @@ SERIES = [
     },
     {
         "slug": "2010-senior-discount",
+        "original_cusip": "52729NAC4",
+        "new_cusip": "52729NAF7",
         "name": "12 7/8% Senior Discount Notes due 2010",
         "coupon_rate": Decimal("0.12875"),
         "maturity_date": dt.date(2010, 3, 15),

@@ -11,15 +11,23 @@ import pytest
 from django.core.management import call_command
 
 from exchange.jobs.runner import run_due_jobs
-from exchange.models import DeficiencyKind
+from exchange.models import DeficiencyKind, Tender, TenderState
 from exchange.reports.results import final_results, tender_report
 from exchange.services.guaranteed_deliveries import (
     NoticeOfGuaranteedDelivery,
     receive_guaranteed_delivery,
 )
-from exchange.services.review import record_deficiencies, validate_tender
+from exchange.services.review import record_deficiencies, reject_tender, validate_tender
 from exchange.services.withdrawals import NoticeOfWithdrawal, receive_withdrawal
-from tests.factories import CLERK, SeedOffer, book_entry_tender, ny, paper_tender, staff_user
+from tests.factories import (
+    CLERK,
+    SUPERVISOR,
+    SeedOffer,
+    book_entry_tender,
+    ny,
+    paper_tender,
+    staff_user,
+)
 
 D = Decimal
 
@@ -114,8 +122,21 @@ def test_final_results_after_the_exchange_date(desk: SeedOffer) -> None:
     # 11,000,000 / 800,000,000 = 1.375% -> 1.38% (half-up)
     assert results["2008-senior"].percent == D("1.38")
     assert results["2010-senior"].accepted == 0
+    # A tender still received after the exchange date: the figures are preliminary and the
+    # press release of final results is refused (the rule changed: it used to be drafted).
     out = io.StringIO()
     call_command("final_results", desk.offer.slug, stdout=out)
+    assert "PRELIMINARY" in out.getvalue()
+    assert "No press release of final results can be drafted yet" in out.getvalue()
+    assert "$11,000,000 aggregate principal amount" not in out.getvalue()
+    for tender in Tender.objects.filter(
+        offer=desk.offer, state__in=[TenderState.RECEIVED, TenderState.IN_REVIEW]
+    ):
+        reject_tender(tender.pk, actor=SUPERVISOR, now=ny(2000, 7, 13, 15), reason="Late cure.")
+    run_due_jobs(ny(2000, 7, 14, 9))
+    out = io.StringIO()
+    call_command("final_results", desk.offer.slug, stdout=out)
+    assert "PRELIMINARY" not in out.getvalue()
     assert (
         "$11,000,000 aggregate principal amount of its 11% Senior Notes due 2008 (1.38%"
         in out.getvalue()

@@ -22,14 +22,14 @@ pytestmark = pytest.mark.django_db
 # Example 1 (test_worked_examples): filed June 2, default May 30 to June 1, 2 days at 0.50%.
 # Discount notes: S = 0.005 x (A(May 30) + A(June 1)), A the accreted value per $1,000.
 EXAMPLE_1_CSV = """\
-holder,series,basis,days,rate_steps,gross,withholding,net
-Ardsley Pension Trust,2008-senior,6000000.00,2,0.50%,166.67,0.00,166.67
-Bayside Securities LLC,2008-senior,120000000.00,2,0.50%,3333.33,0.00,3333.33
-Margaret Chen,2008-senior,250000.00,2,0.50%,6.94,2.15,4.79
-Bayside Securities LLC,2010-senior,40000000.00,2,0.50%,1111.11,0.00,1111.11
-Margaret Chen,2010-senior,100000.00,2,0.50%,2.78,0.86,1.92
-Ardsley Pension Trust,2010-senior-discount,3000000.00,2,0.50%,45.88,0.00,45.88
-Bayside Securities LLC,2010-senior-discount,95000000.00,2,0.50%,1452.99,0.00,1452.99
+holder,series,basis,days,rate_steps,gross,withholding,net,notes,cusip
+Ardsley Pension Trust,2008-senior,6000000.00,2,0.50%,166.67,0.00,166.67,original,
+Bayside Securities LLC,2008-senior,120000000.00,2,0.50%,3333.33,0.00,3333.33,original,
+Margaret Chen,2008-senior,250000.00,2,0.50%,6.94,2.15,4.79,original,
+Bayside Securities LLC,2010-senior,40000000.00,2,0.50%,1111.11,0.00,1111.11,original,
+Margaret Chen,2010-senior,100000.00,2,0.50%,2.78,0.86,1.92,original,
+Ardsley Pension Trust,2010-senior-discount,3000000.00,2,0.50%,45.88,0.00,45.88,original,
+Bayside Securities LLC,2010-senior-discount,95000000.00,2,0.50%,1452.99,0.00,1452.99,original,
 """
 
 
@@ -261,8 +261,13 @@ def test_admin_report_page_gives_the_csv_and_caps_long_pages(
     csv_response = client.get(report_url(), {**query, "format": "csv"})
     assert csv_response["Content-Type"].startswith("text/csv")
     body = csv_response.content.decode()
-    assert body.splitlines()[0] == "holder,series,basis,days,rate_steps,gross,withholding,net"
-    assert "Margaret Chen,2008-senior,250000.00,2,0.50%,6.94,2.15,4.79" in body
+    # Columns notes and cusip added: after an exchange date a holder is paid on its
+    # original and its new notes separately (README, "Special interest after the exchange").
+    assert (
+        body.splitlines()[0]
+        == "holder,series,basis,days,rate_steps,gross,withholding,net,notes,cusip"
+    )
+    assert "Margaret Chen,2008-senior,250000.00,2,0.50%,6.94,2.15,4.79,original," in body
     # With a page of one row per series, the rest is announced and the totals still count all.
     monkeypatch.setattr(page_module, "ROWS_SHOWN", 1)
     page = client.get(report_url(), query).content.decode()

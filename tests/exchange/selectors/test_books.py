@@ -1,0 +1,89 @@
+"""The books after the exchange date: register before = after + exchanged, new notes =
+exchanged, per series and per holder; `reconcile` fails loudly and the daily job alerts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.test import override_settings
+
+from exchange.jobs.runner import run_due_jobs
+from exchange.models import JobName, JobOutcome, TenderedCertificate
+from exchange.selectors.reconciliation import reconcile_books
+from holders.models import Holding
+from tests.exchange.services.test_exchange_date_register import replay
+from tests.factories import ny
+
+M = Decimal("1000000")
+
+
+@pytest.mark.django_db
+def test_the_replayed_books_balance_per_series_and_per_holder() -> None:
+    offer = replay()
+    books = {b.series.slug: b for b in reconcile_books(offer, ny(2000, 7, 13, 12))}
+    senior = books["2008-senior"]
+    assert (senior.exchanged, senior.new_issued) == (25 * M, 25 * M)
+    assert senior.original_before == senior.original_after + senior.exchanged
+    assert senior.outstanding_after == Decimal("800000000") - 25 * M
+    assert books["2010-senior"].exchanged == Decimal("40000")
+    assert books["2010-senior-discount"].exchanged == 10 * M
+    assert all(b.balanced for b in books.values())
+    chen = next(h for h in books["2010-senior"].holders if h.holder_name == "Margaret Chen")
+    assert (chen.original_before, chen.original_after, chen.exchanged, chen.new_issued) == (
+        Decimal("100000"),
+        Decimal("60000"),
+        Decimal("40000"),
+        Decimal("40000"),
+    )
+    # Before the exchange date nothing is exchanged and everything still balances.
+    early = reconcile_books(offer, ny(2000, 7, 1))
+    assert all(b.balanced for b in early)
+
+
+@pytest.mark.django_db
+def test_reconcile_prints_the_books_and_passes() -> None:
+    replay()
+    from io import StringIO
+
+    out = StringIO()
+    call_command("reconcile", "level3-2000", stdout=out)
+    text = out.getvalue()
+    assert "Books" in text and "MISMATCH" not in text
+    assert "Margaret Chen" in text
+
+
+@pytest.mark.django_db
+def test_reconcile_fails_loudly_when_a_reissue_is_short() -> None:
+    replay()
+    # A remainder certificate entered for less than the certificate kept back.
+    Holding.objects.filter(certificate_number__startswith="RI-").update(amount=Decimal("50000"))
+    with pytest.raises(CommandError, match="books of 2010-senior"):
+        call_command("reconcile", "level3-2000")
+
+
+@pytest.mark.django_db
+def test_reconcile_fails_when_a_certificate_is_tendered_above_its_amount() -> None:
+    replay()
+    TenderedCertificate.objects.filter(certificate_number="R10-0001").update(
+        amount=Decimal("3000000")
+    )
+    with pytest.raises(CommandError, match="books of 2010-senior"):
+        call_command("reconcile", "level3-2000")
+
+
+@pytest.mark.django_db
+@override_settings(ADMINS=[("Ops", "ops@desk.example")])
+def test_the_daily_job_alerts_when_the_books_do_not_balance() -> None:
+    replay()
+    Holding.objects.new().filter(series__slug="2008-senior", form="certificate").update(
+        amount=Decimal("4000000")
+    )
+    mail.outbox.clear()
+    runs = [r for r in run_due_jobs(ny(2000, 7, 14, 9)) if r.job == JobName.RECONCILE]
+    assert [r.outcome for r in runs] == [JobOutcome.BLOCKED]
+    assert "books" in runs[0].detail and "MISMATCH" in runs[0].detail
+    assert any("MISMATCH" in m.subject for m in mail.outbox)
