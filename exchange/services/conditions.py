@@ -21,14 +21,17 @@ from exchange.models import (
     OfferEvent,
     OfferEventKind,
     OfferState,
+    Tender,
+    TenderState,
 )
 from exchange.services.base import Actor, DeskError, record, require_aware
 from exchange.services.offers import _event, _lock, check_notice_day, five_business_day_expiration
 from exchange.terms import calendars
 
-# Before acceptance the issuer may assert or waive; after it (or a termination) nothing is left
-# to condition.
-_CONDITIONABLE = (OfferState.OPEN, OfferState.EXPIRED)
+# Before acceptance the issuer may assert or waive. Once the offer is accepted, only for a
+# series none of whose notes were accepted (one a condition held back); after completion or
+# termination nothing is left to condition.
+_CONDITIONABLE = (OfferState.OPEN, OfferState.EXPIRED, OfferState.ACCEPTED)
 
 
 def _require_before_acceptance(offer: ExchangeOffer, what: str) -> None:
@@ -36,6 +39,26 @@ def _require_before_acceptance(offer: ExchangeOffer, what: str) -> None:
         raise DeskError(
             f"The offer is {offer.get_state_display().lower()}: a condition can be {what} only "
             f"after the offer commences and before the notes are accepted."
+        )
+
+
+def _require_series_not_accepted(offer: ExchangeOffer, chosen: list[NoteSeries], what: str) -> None:
+    if offer.state != OfferState.ACCEPTED:
+        return
+    accepted = sorted(
+        set(
+            Tender.objects.filter(
+                offer=offer,
+                series__in=chosen,
+                state__in=[TenderState.ACCEPTED, TenderState.EXCHANGED],
+            ).values_list("series__name", flat=True)
+        )
+    )
+    if accepted:
+        raise DeskError(
+            f"Notes of {', '.join(accepted)} were accepted: a condition can be {what} only "
+            f"before the notes are accepted.",
+            field="series",
         )
 
 
@@ -94,6 +117,7 @@ def assert_condition(
     offer = _lock(offer_id)
     _require_before_acceptance(offer, "asserted")
     chosen = _series_in_scope(offer, series_slugs)
+    _require_series_not_accepted(offer, chosen, "asserted")
     already = set(
         ConditionAssertion.objects.filter(
             offer=offer, kind=kind, waived_at__isnull=True, series__in=chosen
@@ -152,6 +176,16 @@ def waive_condition(
     offer = _lock(offer_id)
     _require_before_acceptance(offer, "waived")
     chosen = _series_in_scope(offer, series_slugs)
+    if offer.state == OfferState.ACCEPTED:
+        # Accepted: only what a condition still holds back remains to be waived.
+        held = set(held_back_series(offer))
+        chosen = [s for s in chosen if s.pk in held]
+        if not chosen:
+            raise DeskError(
+                "The offer is accepted and no condition holds back the series named: there is "
+                "nothing left to waive before the notes are accepted.",
+                field="series",
+            )
     scope = _scope_label(offer, chosen)
     previous = offer.expiration_at
     extended_to = None

@@ -30,6 +30,10 @@ from exchange.services.offers import _event, _lock
 from exchange.terms import calendars
 
 
+def _ny_minute(moment: dt.datetime) -> str:
+    return f"{calendars.ny_localtime(moment):%Y-%m-%d %H:%M} NY"
+
+
 def offer_cure_deadline(offer: ExchangeOffer) -> dt.datetime:
     """The offer-wide time to cure: the issuer's, else the (current) expiration instant."""
     return max(offer.cure_period_ends_at or offer.expiration_at, offer.expiration_at)
@@ -93,8 +97,9 @@ def set_cure_period(
     record(
         offer,
         action="exchange.offer.cure_period_set",
-        from_state=calendars.format_ny(previous) if previous else "expiration instant",
-        to_state=calendars.format_ny(ends_at),
+        # The history's state columns are short: the New York minute, in full in the reason.
+        from_state=_ny_minute(previous) if previous else "expiration instant",
+        to_state=_ny_minute(ends_at),
         actor=actor,
         now=now,
         reason=text,

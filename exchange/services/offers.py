@@ -782,7 +782,12 @@ def record_announcement(
         reason=(
             f"Made {calendars.format_ny(made_at)}"
             + (f" by {channel.strip()}" if channel.strip() else "")
-            + (f", announcing the {decision.get_kind_display().lower()}" if decision else "")
+            + (
+                f", announcing: {decision.get_kind_display()} of "
+                f"{calendars.format_ny(decision.occurred_at)}"
+                if decision
+                else ""
+            )
             + (" (after its deadline)" if late else "")
             + ": "
             + text.strip()
