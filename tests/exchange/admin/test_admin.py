@@ -471,7 +471,8 @@ def test_buttons_follow_the_state_and_the_clock(
         "cure_period",
     }
     # An open defect: not valid yet (validate's FSM condition), more defects may be added.
-    assert buttons(client, graph.deficient) == {"find_deficient", "reject"}
+    # The issuer may give a deficient holder more time to cure (issue 13).
+    assert buttons(client, graph.deficient) == {"find_deficient", "reject", "extend_cure"}
     assert buttons(client, graph.valid) == {"find_deficient", "reject"}
     assert buttons(client, graph.withdrawn) == set()
     assert buttons(client, graph.withdrawal) == set()  # already effective
