@@ -31,6 +31,7 @@ from exchange.models import (
     TenderState,
     WithdrawalNotice,
 )
+from exchange.services.cure_periods import cure_deadline
 from exchange.terms import calendars
 from holders.models import Holder, HolderKind, Holding, HoldingForm
 
@@ -144,11 +145,16 @@ def withdrawal_closed_reason(offer: ExchangeOffer, now: dt.datetime) -> str | No
     return None
 
 
-def cure_closed_reason(offer: ExchangeOffer, now: dt.datetime) -> str | None:
-    if now >= offer.expiration_at or offer.state not in (OfferState.OPEN, OfferState.EXPIRED):
+def cure_closed_reason(tender: Tender, now: dt.datetime) -> str | None:
+    """Why this tender's defects can no longer be cured through the portal: the time the
+    issuer allows to cure (default the expiration instant; a guaranteed delivery's deadline;
+    a holder's recorded extension) has run out, or the offer is closed."""
+    offer = tender.offer
+    deadline = cure_deadline(tender)
+    if now >= deadline or offer.state in (OfferState.TERMINATED, OfferState.COMPLETED):
         return (
-            f"Deficiencies could be cured only before the offer expired "
-            f"({calendars.format_ny(offer.expiration_at)}); only the issuer can now waive one."
+            f"Deficiencies could be cured only before {calendars.format_ny(deadline)}, the time "
+            f"the issuer allows; only the issuer can now waive one."
         )
     return None
 

@@ -30,6 +30,9 @@ from exchange.models import (
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
 from exchange.selectors.exchange_status import after_expiration, open_tenders
+from exchange.services.announcements import WARNING_AHEAD
+from exchange.services.conditions import held_back_series
+from exchange.services.offers import decisions_awaiting_announcement
 from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 
@@ -72,6 +75,36 @@ class OfferDashboard:
     show_countdown: bool = False
     # Series whose CUSIPs the clerk has not yet entered (needed by the exchange date).
     cusip_warnings: list[str] = field(default_factory=list)
+    # The issuer's conditions holding series back, and announcements not yet made (issue 13).
+    conditions_held: list[str] = field(default_factory=list)
+    announcements_pending: list[AnnouncementLine] = field(default_factory=list)
+
+
+@dataclass
+class AnnouncementLine:
+    """A decision awaiting its announcement: warned within the hour before its deadline,
+    late after it."""
+
+    text: str
+    warned: bool
+    late: bool
+
+
+def _announcement_lines(offer: ExchangeOffer, now: dt.datetime) -> list[AnnouncementLine]:
+    lines = []
+    for event in decisions_awaiting_announcement(offer):
+        due = event.announcement_due_at
+        late = due is not None and now >= due
+        warned = due is not None and not late and now >= due - WARNING_AHEAD
+        lines.append(
+            AnnouncementLine(
+                text=f"{event.get_kind_display()} of {calendars.format_ny(event.occurred_at)}"
+                + (f": announce by {calendars.format_ny(due)}" if due else ": not yet announced"),
+                warned=warned,
+                late=late,
+            )
+        )
+    return lines
 
 
 def _remaining(offer: ExchangeOffer, now: dt.datetime) -> str:
@@ -161,6 +194,16 @@ def _chart(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, list[tuple[int,
     return points, labels, max(series)
 
 
+def _held_back_lines(offer: ExchangeOffer) -> list[str]:
+    """Per series a condition holds back: nothing of it is accepted on the exchange date."""
+    held = held_back_series(offer.pk)
+    return [
+        f"{series.name}: {', '.join(held[series.pk])}"
+        for series in offer.series.order_by("maturity_date", "name")
+        if series.pk in held
+    ]
+
+
 def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
     boards = []
     active = ExchangeOffer.objects.filter(
@@ -225,6 +268,8 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                 status_warning=status_warning,
                 show_countdown=show_countdown,
                 cusip_warnings=_cusip_warnings(offer, offer_series),
+                conditions_held=_held_back_lines(offer),
+                announcements_pending=_announcement_lines(offer, now),
             )
         )
     return boards

@@ -10,6 +10,7 @@ from django import forms
 from django.forms.boundfield import BoundField
 
 from exchange.models import (
+    ConditionKind,
     DeficiencyKind,
 )
 from exchange.terms import calendars
@@ -36,18 +37,124 @@ class TerminateOfferForm(forms.Form):
         "The condition not met (an action or proceeding, a statute or rule, a material "
         "adverse change), as the issuer's notice states it.",
     )
+    ground = forms.ChoiceField(
+        label="Condition relied on",
+        required=False,
+        choices=[("", "— none (before expiration: any reason) —"), *ConditionKind.choices],
+        help_text="Required from the expiration instant on: the offer can then be terminated "
+        "only on a condition asserted and not waived, or a stop order in effect.",
+    )
 
 
 class StopOrderForm(forms.Form):
     reason = _text("What the agent was told", "Who gave notice, and of what.", rows=2)
 
 
+def _ny_minute_field(label: str, help_text: str, *, required: bool = True) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=16,
+        required=required,
+        help_text=help_text,
+        widget=forms.TextInput(attrs={"placeholder": "YYYY-MM-DD HH:MM"}),
+    )
+
+
+def _parse_ny_minute(text: str) -> dt.datetime:
+    text = text.strip()
+    if not _NY_MINUTE.match(text):
+        raise forms.ValidationError(
+            "Give it as YYYY-MM-DD HH:MM, New York City time (e.g. 2000-07-13 08:30)."
+        )
+    try:
+        return calendars.parse_ny(text)
+    except ValueError:
+        raise forms.ValidationError(f"{text} is not a date and time that exists.") from None
+
+
+def _notice_on_field() -> forms.DateField:
+    return forms.DateField(
+        label="Notice first published, sent or given on",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"placeholder": "YYYY-MM-DD"}),
+        help_text="YYYY-MM-DD, not later than today. The five-business-day rule counts from, "
+        "and including, this day, not from the day it is recorded.",
+    )
+
+
 class AnnouncementForm(forms.Form):
+    decision = forms.IntegerField(
+        label="Decision announced",
+        required=False,
+        min_value=1,
+        help_text="The number of the decision it announces (listed above); blank for an "
+        "announcement of no recorded decision.",
+    )
+    made_at = _ny_minute_field(
+        "Made at (New York time)",
+        "When the release went out, YYYY-MM-DD HH:MM; blank: now. Not later than now.",
+        required=False,
+    )
+    channel = forms.CharField(
+        label="Channel",
+        max_length=120,
+        initial="Dow Jones News Service release",
+        help_text="How it was made public.",
+    )
     text = _text(
         "The announcement as released",
         "The text of the press release or Dow Jones News Service release.",
         rows=6,
     )
+
+    def clean_made_at(self) -> dt.datetime | None:
+        text = self.cleaned_data.get("made_at", "")
+        return _parse_ny_minute(text) if text else None
+
+
+class ConditionForm(forms.Form):
+    kind = forms.ChoiceField(label="Condition", choices=ConditionKind.choices)
+    series = forms.CharField(
+        label="Series",
+        required=False,
+        max_length=400,
+        help_text="Slugs of the series concerned, separated by spaces or commas (listed above); "
+        "blank: the whole offer.",
+    )
+    description = _text("The issuer's notice", "As the issuer states it.", rows=3)
+
+    def clean_series(self) -> list[str]:
+        return [part for part in re.split(r"[\s,]+", self.cleaned_data.get("series", "")) if part]
+
+
+class WaiveConditionForm(ConditionForm):
+    notice_on = _notice_on_field()
+    description = _text("The issuer's notice", "As the issuer states it.", required=False, rows=3)
+
+
+class CurePeriodForm(forms.Form):
+    ends_at = _ny_minute_field(
+        "Defects must be cured by (New York time)", "YYYY-MM-DD HH:MM, New York City time."
+    )
+    reason = _text("The issuer's determination, as received", rows=2)
+
+    def clean_ends_at(self) -> dt.datetime:
+        return _parse_ny_minute(self.cleaned_data["ends_at"])
+
+
+class ExtendCureForm(forms.Form):
+    until = _ny_minute_field(
+        "This holder may cure until (New York time)", "YYYY-MM-DD HH:MM, New York City time."
+    )
+    authorized_by = forms.CharField(
+        label="Authorised by",
+        max_length=200,
+        help_text="The issuer's officer who authorised the extension for this holder.",
+    )
+    reason = _text("Note", required=False, rows=2)
+
+    def clean_until(self) -> dt.datetime:
+        return _parse_ny_minute(self.cleaned_data["until"])
 
 
 class AcceptOfferForm(forms.Form):
@@ -101,11 +208,12 @@ class AmendOfferForm(forms.Form):
     description = _text(
         "The amendment or waiver", "As the issuer's notice states it; it is announced as written."
     )
+    notice_on = _notice_on_field()
     material = forms.BooleanField(
         label="Material",
         required=False,
         help_text="A material amendment, or the waiver of a material condition: the offer then "
-        "stays open at least to the fifth business day from, and including, today.",
+        "stays open at least to the fifth business day from, and including, the notice day.",
     )
     waiver_of_condition = forms.BooleanField(
         label="Waiver of a condition",

@@ -20,12 +20,14 @@ from exchange.admin.inlines import HistoryInline, ReadOnlyTabularInline
 from exchange.admin.reports import OfferReportsMixin
 from exchange.admin.transitions.offers import OFFER_TRANSITIONS
 from exchange.models import (
+    ConditionAssertion,
     ExchangeOffer,
     Issuer,
     NoteSeries,
     OfferEvent,
     OfferState,
 )
+from exchange.terms import calendars
 
 # --- the issuer and the offer -------------------------------------------------------------
 
@@ -344,10 +346,53 @@ class OfferEventAdmin(DeskAdmin):
                 )
             },
         ),
-        (None, {"fields": ("description",)}),
+        (None, {"fields": ("description", "notice_on")}),
+        (
+            "Announcement",
+            {
+                "fields": (
+                    "announcement_draft",
+                    "announcement_status",
+                    "announcement_channel",
+                    "announces",
+                )
+            },
+        ),
     )
+
+    @admin.display(description="Announcement")
+    def announcement_status(self, obj: OfferEvent) -> str:
+        made = obj.announcements.order_by("occurred_at").first()
+        if made is not None:
+            return f"Made {calendars.format_ny(made.occurred_at)} ({made.announcement_channel or 'channel not given'})"
+        if not obj.announcement_draft:
+            return "-"
+        if obj.announcement_late_at:
+            return f"LATE: not recorded by {calendars.format_ny(obj.announcement_due_at)}"
+        if obj.announcement_due_at:
+            return f"Not yet made; due by {calendars.format_ny(obj.announcement_due_at)}"
+        return "Not yet made"
 
     occurred_at_ny = ny_time("occurred_at", "When")
     previous_expiration_at_ny = ny_time("previous_expiration_at", "Previous expiration")
     new_expiration_at_ny = ny_time("new_expiration_at", "New expiration")
     announcement_due_at_ny = ny_time("announcement_due_at", "Announce by")
+
+
+@admin.register(ConditionAssertion)
+class ConditionAssertionAdmin(DeskAdmin):
+    """Read-only: assertions and waivers are the issuer's decisions, made by the offer's
+    "Assert a condition" and "Waive a condition" buttons."""
+
+    view_only = True
+    list_display = ("offer", "kind", "series", "asserted_at_ny", "waived_at_ny")
+    list_filter = ("kind", "offer")
+    list_select_related = ("offer", "series")
+    ordering = ("-asserted_at", "-id")
+    fieldsets = (
+        (None, {"fields": ("offer", "kind", "series", "asserted_at_ny", "waived_at_ny")}),
+        ("Decisions", {"fields": ("asserted_event", "waived_event")}),
+    )
+
+    asserted_at_ny = ny_time("asserted_at", "Asserted")
+    waived_at_ny = ny_time("waived_at", "Waived")

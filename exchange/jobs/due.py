@@ -20,6 +20,7 @@ from exchange.models import (
     OfferState,
 )
 from exchange.selectors.jobs import offers_due_for_reconciliation
+from exchange.services.announcements import deadlines_due
 from exchange.special_interest.accrual import offers_due_for_accrual
 from exchange.terms import calendars
 
@@ -63,4 +64,6 @@ def due_work(now: dt.datetime) -> list[DueWork]:
     # (whose completion is a milestone). See exchange.special_interest.accrual.
     work += [DueWork(JobName.ACCRUE_SPECIAL_INTEREST, pk) for pk in offers_due_for_accrual(now)]
     work += [DueWork(JobName.RECONCILE, pk) for pk in offers_due_for_reconciliation(now)]
+    # Extension announcements: warn an hour before 9:00 a.m., mark late from 9:00 a.m.
+    work += [DueWork(JobName.ANNOUNCEMENT_DEADLINE, pk) for pk in deadlines_due(now)]
     return work

@@ -21,9 +21,11 @@ from exchange.models import (
     JobName,
     JobOutcome,
     JobRun,
+    OfferEvent,
     OfferState,
 )
 from exchange.selectors.reconciliation import reconcile, reconcile_books
+from exchange.services.announcements import check_announcement_deadline
 from exchange.services.base import Actor, DeskError
 from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
 from exchange.services.guaranteed_deliveries import lapse_guaranteed_delivery
@@ -104,6 +106,17 @@ def _settle_returns(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str,
     return (JobOutcome.DONE if count else JobOutcome.NOTHING_DUE), f"{count} return(s) dispatched"
 
 
+def _announcement_deadline(event_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]:
+    step = check_announcement_deadline(event_id, actor=actor, now=now)
+    event = OfferEvent.objects.get(pk=event_id)
+    due = calendars.format_ny(event.announcement_due_at) if event.announcement_due_at else "-"
+    if step == "late":
+        return JobOutcome.BLOCKED, f"no announcement recorded by {due}: marked late"
+    if step == "warned":
+        return JobOutcome.DONE, f"supervisors warned: announcement due by {due}"
+    return JobOutcome.NOTHING_DUE, f"{step} (due by {due})"
+
+
 RUNNERS: dict[str, Callable[[int, dt.datetime, Actor], tuple[str, str]]] = {
     JobName.EXPIRE_OFFER: _expire,
     JobName.LAPSE_GUARANTEED_DELIVERY: _lapse,
@@ -111,10 +124,16 @@ RUNNERS: dict[str, Callable[[int, dt.datetime, Actor], tuple[str, str]]] = {
     JobName.SETTLE_RETURNS: _settle_returns,
     JobName.ACCRUE_SPECIAL_INTEREST: run_daily_accrual,
     JobName.RECONCILE: _reconcile,
+    JobName.ANNOUNCEMENT_DEADLINE: _announcement_deadline,
 }
 
 
 def _subject_label(job: str, subject_id: int) -> str:
+    if job == JobName.ANNOUNCEMENT_DEADLINE:
+        event = OfferEvent.objects.filter(pk=subject_id).select_related("offer").first()
+        return (
+            f"{event.offer.slug}: {event.get_kind_display().lower()}" if event else str(subject_id)
+        )
     if job == JobName.LAPSE_GUARANTEED_DELIVERY:
         return GuaranteedDelivery.objects.filter(pk=subject_id).values_list(
             "reference", flat=True

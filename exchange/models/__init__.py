@@ -1,3 +1,4 @@
+from exchange.models.conditions import ConditionAssertion, ConditionKind
 from exchange.models.history import ActorKind, HistoryImmutableError, StateChange
 from exchange.models.jobs import JobName, JobOutcome, JobRun
 from exchange.models.offers import (
@@ -42,6 +43,8 @@ __all__ = [
     "TENDER_OPEN_STATES",
     "ActorKind",
     "Channel",
+    "ConditionAssertion",
+    "ConditionKind",
     "DayCount",
     "Deficiency",
     "DeficiencyKind",

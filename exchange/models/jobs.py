@@ -16,6 +16,7 @@ class JobName(models.TextChoices):
     SETTLE_RETURNS = "settle_returns", "Return of withdrawn and rejected notes"
     ACCRUE_SPECIAL_INTEREST = "accrue_special_interest", "Special interest accrual"
     RECONCILE = "reconcile", "Daily reconciliation of notes"
+    ANNOUNCEMENT_DEADLINE = "announcement_deadline", "Announcement deadline (warn, then late)"
 
 
 class JobOutcome(models.TextChoices):

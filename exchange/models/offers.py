@@ -66,6 +66,12 @@ class ExchangeOffer(ConcurrentTransitionMixin, models.Model):
     accepted_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     terminated_at = models.DateTimeField(null=True, blank=True)
+    cure_period_ends_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The issuer's time by which defects must be cured; blank: the expiration "
+        "instant (a guaranteed-delivery tender: its delivery deadline, if later).",
+    )
     stop_order_in_effect = models.BooleanField(
         default=False,
         help_text="A stop order threatened or in effect on the registration statement or the "
@@ -272,7 +278,9 @@ class OfferEventKind(models.TextChoices):
     EXTENDED = "extended", "Extended"
     AMENDED = "amended", "Amended"
     MATERIAL_AMENDMENT = "material_amendment", "Amended in a material respect"
+    CONDITION_ASSERTED = "condition_asserted", "Condition asserted"
     CONDITION_WAIVED = "condition_waived", "Material condition waived"
+    CURE_PERIOD = "cure_period", "Time to cure defects set"
     TERMINATED = "terminated", "Terminated"
     STOP_ORDER_ON = "stop_order_on", "Stop order threatened or in effect"
     STOP_ORDER_OFF = "stop_order_off", "Stop order lifted"
@@ -299,6 +307,30 @@ class OfferEvent(models.Model):
         "the previously scheduled expiration (Rule 14e-1(d)).",
     )
     description = models.TextField()
+    notice_on = models.DateField(
+        null=True,
+        blank=True,
+        help_text="Amendments and waivers: the day notice was first published, sent or given; "
+        "the five-business-day rule counts from it.",
+    )
+    announcement_draft = models.TextField(
+        blank=True, help_text="The announcement drafted for the issuer with this decision."
+    )
+    announcement_channel = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="Announcements: how it was made (e.g. Dow Jones News Service release).",
+    )
+    announces = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="announcements",
+        help_text="Announcements: the decision this one announces.",
+    )
+    announcement_warned_at = models.DateTimeField(null=True, blank=True)
+    announcement_late_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["occurred_at", "id"]

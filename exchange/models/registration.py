@@ -17,8 +17,19 @@ class RegistrationEventKind(models.TextChoices):
     USABLE_AGAIN = "usable_again", "Registration statement usable again"
 
 
+class LiveRegistrationEvents(models.Manager["RegistrationEvent"]):
+    """Milestones that stand: a voided one is kept, for the record, but counts for nothing
+    (detection, the ledger, the desk's pages all read through this manager)."""
+
+    def get_queryset(self) -> models.QuerySet[RegistrationEvent]:
+        return super().get_queryset().filter(voided_at__isnull=True)
+
+
 class RegistrationEvent(models.Model):
-    """A milestone met or broken, as a clerk (or the exchange-date job) recorded it."""
+    """A milestone met or broken, as a clerk (or the exchange-date job) recorded it.
+
+    Never deleted: one recorded wrongly is voided (when, by whom, why), and the milestones
+    that stand are those not voided."""
 
     offer = models.ForeignKey(
         "exchange.ExchangeOffer", on_delete=models.PROTECT, related_name="registration_events"
@@ -31,12 +42,22 @@ class RegistrationEvent(models.Model):
     )
     recorded_by_label = models.CharField(max_length=150)
     note = models.TextField(blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_by_label = models.CharField(max_length=150, blank=True)
+    void_reason = models.TextField(blank=True)
+
+    # Every milestone, voided or not (the --list and the void service); `objects`, the
+    # default, only those that stand.
+    all_objects = models.Manager()
+    objects = LiveRegistrationEvents()
 
     class Meta:
         ordering = ["occurred_on", "id"]
+        default_manager_name = "objects"
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.occurred_on}"
+        voided = " (voided)" if self.voided_at else ""
+        return f"{self.get_kind_display()} on {self.occurred_on}{voided}"
 
 
 class RegistrationDefaultTrigger(models.TextChoices):

@@ -93,6 +93,12 @@ class Tender(ConcurrentTransitionMixin, models.Model):
     state = FSMField(
         default=TenderState.RECEIVED, choices=TenderState.choices, protected=True, db_index=True
     )
+    cure_extended_to = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The issuer extended the time to cure this holder's defects to this instant "
+        "(recorded; see exchange.services.cure_periods).",
+    )
     received_at = models.DateTimeField(
         db_index=True, help_text="Server time the complete submission was committed."
     )

@@ -43,6 +43,8 @@ from exchange.services.base import (
     lock_offer_shared,
     move_tenders_in_bulk,
 )
+from exchange.services.conditions import held_back_series
+from exchange.services.cure_periods import cure_window_open
 from exchange.services.offers import accept_offer, complete_offer
 from exchange.terms import calendars
 from holders.models import Holding, HoldingForm, NotesKind
@@ -107,6 +109,9 @@ def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime
             rows = list(
                 Tender.objects.select_for_update()
                 .filter(offer=offer, state=TenderState.VALID)
+                # An asserted, unwaived condition holds back its series (read under the
+                # offer's lock above, so a waiver recorded meanwhile shows in the next chunk).
+                .exclude(series_id__in=list(held_back_series(offer.pk)))
                 # A notice of withdrawal received in time and not yet decided holds the
                 # tender back: only notes "validly tendered and not withdrawn" are accepted.
                 .exclude(withdrawals__state=WithdrawalState.RECEIVED)
@@ -172,6 +177,8 @@ def reject_deficient_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.date
                 Tender.objects.select_for_update()
                 .filter(offer=offer, state=TenderState.DEFICIENT)
                 .exclude(withdrawals__state=WithdrawalState.RECEIVED)
+                # Still inside the time the issuer allows to cure: not rejected yet.
+                .exclude(id__in=_still_curable(offer, now))
                 .order_by("id")
                 .values_list("id", "amount", "withdrawn_amount", "channel")[: _chunk_size()]
             )
@@ -185,7 +192,7 @@ def reject_deficient_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.date
                 action="exchange.tender.rejected",
                 actor=actor,
                 now=now,
-                reason="Deficiency neither cured before expiration nor waived by the issuer.",
+                reason="Deficiency neither cured in the time the issuer allowed nor waived by the issuer.",
                 offer_id=offer.pk,
             )
             NoteReturn.objects.bulk_create(
@@ -570,6 +577,26 @@ def record_exchange_completed_if_due(
     return {}
 
 
+def _still_curable(offer: ExchangeOffer, now: dt.datetime) -> list[int]:
+    """Deficient tenders whose time to cure runs past `now` (read apart from the locking
+    query: FOR UPDATE cannot reach the outer-joined guaranteed delivery)."""
+    return list(
+        Tender.objects.filter(offer=offer, state=TenderState.DEFICIENT)
+        .filter(cure_window_open(now))
+        .values_list("id", flat=True)
+    )
+
+
+def _held_back_notes(offer: ExchangeOffer) -> list[str]:
+    """One line per series an asserted, unwaived condition holds back, naming it."""
+    held = held_back_series(offer.pk)
+    return [
+        f"{series.name} ({', '.join(held[series.pk])} asserted, not waived)"
+        for series in offer.series.order_by("maturity_date", "name")
+        if series.pk in held
+    ]
+
+
 def exchange_date_due(offer: ExchangeOffer, now: dt.datetime) -> bool:
     return (
         offer.state in (OfferState.EXPIRED, OfferState.ACCEPTED)
@@ -593,7 +620,12 @@ def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> Excha
         )
         log.error(message, extra={"offer_id": offer.pk})
         raise StopOrderBlocks(message)
+    held = _held_back_notes(offer)
     if offer.state == OfferState.EXPIRED:
+        if held and len(held) == offer.series.count():
+            result.outcome = "waiting"
+            result.notes.append(f"nothing accepted: {'; '.join(held)}")
+            return result
         if not offer.acceptance_automatic:
             result.outcome = "waiting"
             result.notes.append("waiting for the issuer's written notice of acceptance")
@@ -602,6 +634,7 @@ def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> Excha
             offer.pk, actor=actor, now=now, reason="Automatic acceptance (offer setting)."
         )
     result.accepted = accept_valid_tenders(offer, actor=actor, now=now)
+    result.notes.extend(f"held back: {line}" for line in _held_back_notes(offer))
     result.returned_not_accepted = reject_deficient_tenders(offer, actor=actor, now=now)
     result.deliveries_dispatched = dispatch_new_notes(offer, actor=actor, now=now)
     holds = record_exchange_completed_if_due(offer.pk, actor=actor, now=now)

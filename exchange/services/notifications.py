@@ -144,3 +144,48 @@ def guarantee_lapsed(gd_id: int) -> None:
             )
         ]
     )
+
+
+def _supervisor_addresses() -> list[str]:
+    """Active staff who may record the issuer's decisions (the Supervisors group or the
+    permission itself), with an address."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+
+    users = get_user_model().objects.filter(is_active=True, is_staff=True).exclude(email="")
+    perm = Q(groups__permissions__codename="record_issuer_decision") | Q(
+        user_permissions__codename="record_issuer_decision"
+    )
+    return sorted(set(users.filter(perm | Q(is_superuser=True)).values_list("email", flat=True)))
+
+
+def _announcement_notice(event_id: int, subject: str, lead: str) -> None:
+    from exchange.models import OfferEvent
+
+    event = OfferEvent.objects.select_related("offer").get(pk=event_id)
+    recipients = _supervisor_addresses()
+    if not recipients or event.announcement_due_at is None:
+        return
+    _after_commit(
+        [
+            (
+                f"{subject}: {event.get_kind_display().lower()} of {event.offer.slug}",
+                f"{lead} The {event.get_kind_display().lower()} of {event.offer} recorded "
+                f"{calendars.format_ny(event.occurred_at)} must be announced by "
+                f"{calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)). No "
+                f"announcement is recorded yet. Drafted text:\n\n{event.announcement_draft}",
+                settings.DEFAULT_FROM_EMAIL,
+                recipients,
+            )
+        ]
+    )
+
+
+def announcement_due_soon(event_id: int) -> None:
+    """To the supervisors, an hour before an extension's announcement deadline."""
+    _announcement_notice(event_id, "Announcement due within the hour", "Reminder.")
+
+
+def announcement_late(event_id: int) -> None:
+    """To the supervisors, once an extension's announcement deadline passed unannounced."""
+    _announcement_notice(event_id, "Announcement LATE", "The deadline has passed.")

@@ -10,6 +10,8 @@ from django_fsm import can_proceed
 
 from exchange.models import (
     Channel,
+    ConditionAssertion,
+    ConditionKind,
     ExchangeOffer,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
@@ -172,12 +174,11 @@ def extend_offer(
     assert offer.notice_mailed_on is not None  # open offers were commenced with it
     opened = calendars.ny_date(offer.commenced_at) if offer.commenced_at else offer.notice_mailed_on
     _check_minimum_open(offer, new_expiration, max(offer.notice_mailed_on, opened))
+    due = extension_announcement_due(offer)
+    draft = extension_announcement(offer, new_expiration, now)
     offer.extend()
     offer.expiration_at = new_expiration
     offer.save(update_fields=["state", "expiration_at"])
-    due = calendars.ny_instant(
-        calendars.next_business_day(calendars.ny_date(previous)), ANNOUNCEMENT_TIME
-    )
     totals = "; ".join(f"{name}: ${total:,.0f}" for name, total in tendered_to_date(offer).items())
     event = _event(
         offer,
@@ -189,6 +190,7 @@ def extend_offer(
         previous_expiration_at=previous,
         new_expiration_at=new_expiration,
         announcement_due_at=due,
+        announcement_draft=draft,
     )
     record(
         offer,
@@ -201,6 +203,35 @@ def extend_offer(
         offer=offer,
     )
     return event
+
+
+def extension_announcement_due(offer: ExchangeOffer) -> dt.datetime:
+    """Rule 14e-1(d): 9:00 a.m. New York time on the business day after the previously
+    scheduled expiration *date*. A midnight expiration belongs to the day it ends (stored as
+    the next day's first instant), so "midnight ending July 12" makes it Thursday July 13."""
+    return calendars.ny_instant(
+        calendars.next_business_day(offer.expiration_date), ANNOUNCEMENT_TIME
+    )
+
+
+def check_notice_day(notice_on: dt.date | None, now: dt.datetime) -> dt.date:
+    """The day notice of an amendment or waiver was first published, sent or given: it is
+    what the five-business-day rule counts from, so it is required, and it cannot be later
+    than the day it is recorded (New York)."""
+    if notice_on is None:
+        raise DeskError(
+            "Give the day notice was first published, sent or given (YYYY-MM-DD); the "
+            "five-business-day rule counts from it.",
+            field="notice_on",
+        )
+    today = calendars.ny_date(now)
+    if notice_on > today:
+        raise DeskError(
+            f"Notice cannot have been given on {notice_on:%A, %B %d, %Y}, after today "
+            f"({today:%A, %B %d, %Y}, New York): record it once it is given.",
+            field="notice_on",
+        )
+    return notice_on
 
 
 def extension_announcement(
@@ -246,11 +277,16 @@ def amend_offer(
     material: bool,
     actor: Actor,
     now: dt.datetime,
+    notice_on: dt.date | None,
     waiver_of_condition: bool = False,
 ) -> OfferEvent:
     """Record an amendment or a waiver of a condition; a material one (and every waiver of a
-    material condition) keeps the offer open to the fifth business day from its notice."""
+    material condition) keeps the offer open to the fifth business day from, and including,
+    the day its notice was first published, sent or given (`notice_on`), not the day the desk
+    records it."""
     require_aware(now)
+    check_notice_day(notice_on, now)
+    assert notice_on is not None
     if not description.strip():
         raise DeskError(
             "Describe the amendment or waiver as the issuer's notice states it.",
@@ -261,7 +297,7 @@ def amend_offer(
     previous = offer.expiration_at
     # Every condition of the offer is material: waiving one counts as a material change.
     material = material or waiver_of_condition
-    extended_to = five_business_day_expiration(offer, calendars.ny_date(now)) if material else None
+    extended_to = five_business_day_expiration(offer, notice_on) if material else None
     offer.amend()
     fields = ["state"]
     if extended_to is not None:
@@ -275,8 +311,8 @@ def amend_offer(
     else:
         kind = OfferEventKind.AMENDED
     consequence = (
-        f" Expiration extended to {calendars.format_ny(extended_to)} (fifth business day from "
-        f"notice)."
+        f" Expiration extended to {calendars.format_ny(extended_to)} (fifth business day from, "
+        f"and including, the notice of {notice_on:%Y-%m-%d})."
         if extended_to
         else ""
     )
@@ -288,6 +324,18 @@ def amend_offer(
         description.strip() + consequence,
         previous_expiration_at=previous,
         new_expiration_at=offer.expiration_at,
+        notice_on=notice_on,
+        announcement_draft=(
+            f"{offer.issuer.name} announced that it has amended its offer to exchange registered "
+            f"new notes for its outstanding original notes: {description.strip()}"
+            + (
+                f" The offer will now expire at {calendars.format_ny(extended_to)}, unless "
+                f"further extended."
+                if extended_to
+                else ""
+            )
+            + f" {offer.exchange_agent} is the exchange agent."
+        ),
     )
     record(
         offer,
@@ -361,6 +409,23 @@ def expire_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> ExchangeOf
     return offer
 
 
+def results_announcement(offer: ExchangeOffer, now: dt.datetime) -> str:
+    """The results, drafted with the notice of acceptance (amounts tendered and not withdrawn)."""
+    totals = tendered_to_date(offer)
+    amounts = "; ".join(
+        f"${total:,.0f} aggregate {series.amount_label} of its {series.name}"
+        for series in offer.series.order_by("maturity_date", "name")
+        if (total := totals.get(series.name))
+    )
+    return (
+        f"{offer.issuer.name} announced the results of its offer to exchange registered new "
+        f"notes for its outstanding original notes, which expired at "
+        f"{calendars.format_ny(offer.expiration_at)}: {amounts or 'no original notes'} were "
+        f"validly tendered and not withdrawn, subject to the conditions of the offer. "
+        f"{offer.exchange_agent} is the exchange agent."
+    )
+
+
 @transaction.atomic
 def accept_offer(
     offer_id: int, *, actor: Actor, now: dt.datetime, reason: str = ""
@@ -393,6 +458,7 @@ def accept_offer(
         actor,
         now,
         reason or "Written notice of acceptance.",
+        announcement_draft=results_announcement(offer, now),
     )
     record(
         offer,
@@ -456,8 +522,46 @@ def complete_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> Exchange
 
 
 @transaction.atomic
-def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: str) -> ExchangeOffer:
-    """Terminate: nothing is accepted; every tendered note is recorded for return."""
+def condition_in_effect(offer: ExchangeOffer, kind: ConditionKind) -> bool:
+    """Is `kind` asserted and unwaived for any portion of the offer (or, for the stop-order
+    condition, is a stop order recorded as threatened or in effect)?"""
+    if kind == ConditionKind.STOP_ORDER and offer.stop_order_in_effect:
+        return True
+    return ConditionAssertion.objects.filter(
+        offer=offer, kind=kind, waived_at__isnull=True
+    ).exists()
+
+
+def termination_grounds(offer: ExchangeOffer) -> list[ConditionKind]:
+    """The conditions in effect now: after expiration, the only grounds to terminate."""
+    return [kind for kind in ConditionKind if condition_in_effect(offer, kind)]
+
+
+def termination_announcement(offer: ExchangeOffer, reason: str) -> str:
+    return (
+        f"{offer.issuer.name} announced today that it has terminated its offer to exchange "
+        f"registered new notes for its outstanding original notes. {reason.strip()} No original "
+        f"notes will be accepted; all original notes tendered will be returned promptly. "
+        f"{offer.exchange_agent} is the exchange agent."
+    )
+
+
+@transaction.atomic
+def terminate_offer(
+    offer_id: int,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    reason: str,
+    ground: ConditionKind | str = "",
+) -> ExchangeOffer:
+    """Terminate: nothing is accepted; every tendered note is recorded for return.
+
+    Before the expiration instant, for any reason ("Unless Level 3 terminates the exchange
+    offer prior to 5:00 p.m. ... on the expiration date, Level 3 will exchange"). From that
+    instant until acceptance, only on `ground`: a condition asserted and not waived, or a stop
+    order in effect. Never after acceptance.
+    """
 
     require_aware(now)
     if not reason.strip():
@@ -467,13 +571,57 @@ def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: st
         return offer
     if not can_proceed(offer.terminate):
         raise DeskError(
-            f"An offer that is {offer.get_state_display().lower()} can no longer be terminated."
+            f"An offer that is {offer.get_state_display().lower()} can no longer be terminated"
+            + (
+                ": once the notes are accepted the issuer must exchange them."
+                if offer.state in (OfferState.ACCEPTED, OfferState.COMPLETED)
+                else "."
+            )
         )
+    grounds_text = ""
+    if now >= offer.expiration_at:
+        in_effect = termination_grounds(offer)
+        if not ground:
+            raise DeskError(
+                f"The offer expired at {calendars.format_ny(offer.expiration_at)}: from then on "
+                f"it can be terminated only on a condition asserted and not waived, or a stop "
+                f"order. "
+                + (
+                    "Name the condition relied on: " + "; ".join(k.label for k in in_effect) + "."
+                    if in_effect
+                    else "No condition is asserted and no stop order is in effect; valid "
+                    "tenders must be accepted."
+                ),
+                field="ground",
+            )
+        try:
+            kind = ConditionKind(ground)
+        except ValueError:
+            raise DeskError(
+                f"{ground!r} is not a condition of the offer.", field="ground"
+            ) from None
+        if kind not in in_effect:
+            raise DeskError(
+                f"“{kind.label}” is not asserted (or, for a stop order, not in effect): after "
+                f"expiration the offer can be terminated only on a condition in effect.",
+                field="ground",
+            )
+        grounds_text = f" Condition relied on: {kind.label}."
+    elif ground:
+        grounds_text = f" Condition relied on: {ConditionKind(ground).label}."
     previous_state = offer.state
     offer.terminate()
     offer.terminated_at = now
     offer.save(update_fields=["state", "terminated_at"])
-    _event(offer, OfferEventKind.TERMINATED, actor, now, reason)
+    reason = reason.strip() + grounds_text
+    _event(
+        offer,
+        OfferEventKind.TERMINATED,
+        actor,
+        now,
+        reason,
+        announcement_draft=termination_announcement(offer, reason),
+    )
     record(
         offer,
         action="exchange.offer.terminated",
@@ -538,14 +686,92 @@ def terminate_offer(offer_id: int, *, actor: Actor, now: dt.datetime, reason: st
     return offer
 
 
+# Decisions the issuer must announce publicly; each stores its drafted text.
+ANNOUNCED_KINDS = (
+    OfferEventKind.EXTENDED,
+    OfferEventKind.AMENDED,
+    OfferEventKind.MATERIAL_AMENDMENT,
+    OfferEventKind.CONDITION_ASSERTED,
+    OfferEventKind.CONDITION_WAIVED,
+    OfferEventKind.TERMINATED,
+    OfferEventKind.ACCEPTANCE_NOTICE,
+)
+
+
+def decisions_awaiting_announcement(offer: ExchangeOffer | int) -> list[OfferEvent]:
+    """The offer's decisions with a drafted announcement and none recorded as made yet,
+    the one due first first."""
+    events = (
+        OfferEvent.objects.filter(offer=offer, kind__in=ANNOUNCED_KINDS, announcements__isnull=True)
+        .exclude(announcement_draft="")
+        .order_by("occurred_at", "id")
+    )
+    return sorted(
+        events,
+        key=lambda e: (e.announcement_due_at is None, e.announcement_due_at or e.occurred_at),
+    )
+
+
 @transaction.atomic
-def record_announcement(offer_id: int, *, text: str, actor: Actor, now: dt.datetime) -> OfferEvent:
-    """A public announcement (press release, Dow Jones News Service) as made."""
+def record_announcement(
+    offer_id: int,
+    *,
+    text: str,
+    actor: Actor,
+    now: dt.datetime,
+    made_at: dt.datetime | None = None,
+    channel: str = "",
+    decision_id: int | None = None,
+) -> OfferEvent:
+    """A public announcement (press release, Dow Jones News Service) as made: when
+    (`made_at`, not after it is recorded), how, its text, and the decision it announces."""
     require_aware(now)
+    made_at = require_aware(made_at) if made_at is not None else now
     if not text.strip():
         raise DeskError("Give the text of the announcement as released.", field="text")
+    if made_at > now:
+        raise DeskError(
+            f"An announcement is recorded once made: {calendars.format_ny(made_at)} is later than "
+            f"now ({calendars.format_ny(now)}).",
+            field="made_at",
+        )
     offer = _lock(offer_id)
-    event = _event(offer, OfferEventKind.ANNOUNCEMENT, actor, now, text.strip())
+    decision = None
+    if decision_id is not None:
+        decision = (
+            OfferEvent.objects.select_for_update().filter(pk=decision_id, offer=offer).first()
+        )
+        if decision is None or decision.kind not in ANNOUNCED_KINDS:
+            raise DeskError(
+                "Choose one of this offer's decisions that needs an announcement.",
+                field="decision",
+            )
+        if decision.announcements.exists():
+            raise DeskError(
+                f"The {decision.get_kind_display().lower()} of "
+                f"{calendars.format_ny(decision.occurred_at)} was already announced.",
+                field="decision",
+            )
+        if made_at < decision.occurred_at:
+            raise DeskError(
+                f"The announcement cannot precede the decision it announces "
+                f"({calendars.format_ny(decision.occurred_at)}).",
+                field="made_at",
+            )
+    late = (
+        decision is not None
+        and decision.announcement_due_at is not None
+        and made_at > decision.announcement_due_at
+    )
+    event = _event(
+        offer,
+        OfferEventKind.ANNOUNCEMENT,
+        actor,
+        made_at,
+        text.strip(),
+        announces=decision,
+        announcement_channel=channel.strip(),
+    )
     record(
         offer,
         action="exchange.offer.announcement",
@@ -553,7 +779,19 @@ def record_announcement(offer_id: int, *, text: str, actor: Actor, now: dt.datet
         to_state=offer.state,
         actor=actor,
         now=now,
-        reason=text.strip()[:500],
+        reason=(
+            f"Made {calendars.format_ny(made_at)}"
+            + (f" by {channel.strip()}" if channel.strip() else "")
+            + (
+                f", announcing: {decision.get_kind_display()} of "
+                f"{calendars.format_ny(decision.occurred_at)}"
+                if decision
+                else ""
+            )
+            + (" (after its deadline)" if late else "")
+            + ": "
+            + text.strip()
+        )[:500],
         offer=offer,
     )
     return event

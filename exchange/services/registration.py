@@ -99,6 +99,60 @@ def record_registration_event(
 
 
 @transaction.atomic
+def void_registration_event(
+    event_id: int, *, reason: str, actor: Actor, now: dt.datetime
+) -> RegistrationEvent:
+    """A milestone recorded wrongly is voided, never deleted: it stays, marked, with who and
+    why, and counts for nothing from then on (the ledger follows at its next accrual)."""
+    require_aware(now)
+    if not reason.strip():
+        raise DeskError("Say why the milestone is voided (what was wrong).", field="reason")
+    offer_id = (
+        RegistrationEvent.all_objects.filter(pk=event_id).values_list("offer_id", flat=True).first()
+    )
+    if offer_id is None:
+        raise DeskError(f"No registration milestone {event_id}.")
+    ExchangeOffer.objects.select_for_update().get(pk=offer_id)  # the offer first, as always
+    event = RegistrationEvent.all_objects.select_for_update().get(pk=event_id)
+    if event.voided_at is not None:
+        raise DeskError(
+            f"Milestone {event.pk} ({event.get_kind_display()} on {event.occurred_on}) was "
+            f"already voided {calendars.format_ny(event.voided_at)}."
+        )
+    # What stands without it must still make sense: a lapse needs an effective statement
+    # before it, a return to usability a lapse before it.
+    rest = RegistrationEvent.objects.filter(offer_id=offer_id).exclude(pk=event.pk)
+    for later in rest.filter(occurred_on__gte=event.occurred_on).order_by("occurred_on", "id"):
+        before = rest.filter(occurred_on__lte=later.occurred_on)
+        if (
+            later.kind == RegistrationEventKind.CEASED_USABLE
+            and not before.filter(kind__in=_EFFECTIVE_KINDS).exists()
+        ) or (
+            later.kind == RegistrationEventKind.USABLE_AGAIN
+            and not before.filter(kind=RegistrationEventKind.CEASED_USABLE).exists()
+        ):
+            raise DeskError(
+                f"Milestone {later.pk} ({later.get_kind_display()} on {later.occurred_on}) "
+                f"rests on this one: void it first."
+            )
+    event.voided_at = now
+    event.voided_by_label = actor.label
+    event.void_reason = reason.strip()
+    event.save(update_fields=["voided_at", "voided_by_label", "void_reason"])
+    record(
+        event,
+        action="exchange.registration.voided",
+        from_state="recorded",
+        to_state="voided",
+        actor=actor,
+        now=now,
+        reason=f"{event.get_kind_display()} on {event.occurred_on} voided: {reason.strip()}",
+        offer=offer_id,
+    )
+    return event
+
+
+@transaction.atomic
 def open_registration_default(
     offer_id: int,
     *,

@@ -25,6 +25,7 @@ from exchange.services.base import (
     record,
     require_aware,
 )
+from exchange.services.cure_periods import cure_deadline
 from exchange.services.tenders import LETTER_FIELDS, lock_tender, transition_tender
 from exchange.terms import calendars
 from holders.models import Holder, HolderKind
@@ -197,7 +198,7 @@ def cure_deficiency(
     note: str = "",
     letter_updates: dict[str, object] | None = None,
 ) -> Deficiency:
-    """The holder cures a defect; only before the expiration instant."""
+    """The holder cures a defect; only before the time to cure (`cure_deadline`)."""
     require_aware(now)
     # Lock order: offer, tender, then the deficiency (as every other service).
     tender = lock_tender(
@@ -212,10 +213,11 @@ def cure_deficiency(
         raise DeskError(
             f"Tender {tender.reference} is {tender.get_state_display().lower()}; nothing can be cured."
         )
-    if now >= tender.offer.expiration_at:
+    deadline = cure_deadline(tender)
+    if now >= deadline:
         raise DeskError(
-            f"Defects must be cured before the offer expires ({calendars.format_ny(tender.offer.expiration_at)}); "
-            f"only the issuer can now waive it."
+            f"Defects had to be cured before {calendars.format_ny(deadline)}, the time the "
+            f"issuer allows; only the issuer can now waive it or extend the time."
         )
     updates = _checked_cure_updates(deficiency, dict(letter_updates or {}))
     if updates:

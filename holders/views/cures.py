@@ -16,6 +16,7 @@ from exchange.models import (
     TenderState,
 )
 from exchange.services.base import DeskError
+from exchange.services.cure_periods import cure_deadline
 from exchange.services.review import cure_deficiency
 from holders import selectors
 from holders.forms.cures import CureForm
@@ -44,7 +45,7 @@ def cure(request: HttpRequest, holder: Holder, reference: str, deficiency_id: in
         )
         return redirect(back)
     now = timezone.now()
-    closed = selectors.cure_closed_reason(tender.offer, now)
+    closed = selectors.cure_closed_reason(tender, now)
     if not closed and tender.state not in TENDER_OPEN_STATES:
         closed = f"Tender {tender.reference} is {tender.get_state_display().lower()}; nothing can be cured."
     if closed:
@@ -80,6 +81,7 @@ def cure(request: HttpRequest, holder: Holder, reference: str, deficiency_id: in
             "holder": holder,
             "tender": tender,
             "deficiency": deficiency,
+            "cure_deadline": cure_deadline(tender),
             "form": form,
             "error_summary": field_errors_summary(form) if form.is_bound else [],
         },

@@ -24,6 +24,7 @@ from exchange.models import (
     Tender,
 )
 from exchange.services.base import DeskError
+from exchange.services.cure_periods import cure_deadline
 from exchange.services.tenders import receive_tender
 from exchange.terms import calendars
 from holders import selectors
@@ -134,9 +135,9 @@ def _open_deficiency(
     return OpenDeficiency(
         d,
         curable=True,
-        instruction=f"Correct the boxes concerned before the offer expires "
-        f"({calendars.format_ny(tender.offer.expiration_at)}); after that only the issuer can "
-        f"waive it, and an uncured tender may be rejected.",
+        instruction=f"Correct the boxes concerned before "
+        f"{calendars.format_ny(cure_deadline(tender))}, the time the issuer allows to cure; "
+        f"after that only the issuer can waive it, and an uncured tender may be rejected.",
     )
 
 
@@ -145,7 +146,7 @@ def tender_status(request: HttpRequest, holder: Holder, reference: str) -> HttpR
     tender = _tender_for(holder, reference)
     now = timezone.now()
     owner = selectors.owned_tenders(holder).filter(pk=tender.pk).exists()
-    cure_closed = selectors.cure_closed_reason(tender.offer, now)
+    cure_closed = selectors.cure_closed_reason(tender, now)
     still_open = tender.state in TENDER_OPEN_STATES
     deficiencies = [
         _open_deficiency(d, tender, owner=owner, cure_closed=cure_closed)

@@ -14,18 +14,22 @@ from exchange.admin.forms import (
     AmendOfferForm,
     AnnouncementForm,
     CommenceOfferForm,
+    ConditionForm,
+    CurePeriodForm,
     ExtendOfferForm,
     StopOrderForm,
     TerminateOfferForm,
+    WaiveConditionForm,
 )
 from exchange.models import (
     TENDER_OPEN_STATES,
+    ConditionKind,
     ExchangeOffer,
     NoteReturn,
     OfferState,
     Tender,
 )
-from exchange.services import offers
+from exchange.services import conditions, cure_periods, offers
 from exchange.services.base import Actor
 from exchange.terms import calendars
 
@@ -39,22 +43,20 @@ def _commence(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.date
 
 
 def _extend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
-    # Drafted from the offer as it stood, so it names the expiration that was scheduled.
-    draft = offers.extension_announcement(o, data["new_expiration"], now)
     event = offers.extend_offer(
         o.pk, new_expiration=data["new_expiration"], actor=actor, now=now, reason=data["reason"]
     )
     assert event.announcement_due_at is not None  # extend_offer always sets it
     return Outcome(
         f"Extended to {calendars.format_ny(data['new_expiration'])}. Announce it by "
-        f"{calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)). Draft: {draft}"
+        f"{calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)); the drafted text is "
+        f"kept with the decision and offered by “Record an announcement”. "
+        f"Draft: {event.announcement_draft}"
     )
 
 
 def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
-    due = calendars.ny_instant(
-        calendars.next_business_day(o.expiration_date), offers.ANNOUNCEMENT_TIME
-    )
+    due = offers.extension_announcement_due(o)
     totals = "; ".join(
         f"{name}: ${total:,.0f}" for name, total in offers.tendered_to_date(o).items()
     )
@@ -71,8 +73,9 @@ def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
     moved = offers.five_business_day_expiration(o, calendars.ny_date(now))
     effect = (
         f"If it is material (or waives a condition), the offer, now expiring "
-        f"{calendars.format_ny(o.expiration_at)}, is extended to {calendars.format_ny(moved)}: "
-        f"the fifth business day from, and including, today."
+        f"{calendars.format_ny(o.expiration_at)}, stays open to the fifth business day from, "
+        f"and including, the day notice was first given: {calendars.format_ny(moved)} if "
+        f"that was today, earlier if it was given before."
         if moved
         else f"The offer expires {calendars.format_ny(o.expiration_at)}, on or after the fifth "
         f"business day from today: a material change does not extend it."
@@ -86,6 +89,7 @@ def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetim
         description=data["description"],
         material=data["material"],
         waiver_of_condition=data["waiver_of_condition"],
+        notice_on=data["notice_on"],
         actor=actor,
         now=now,
     )
@@ -103,7 +107,9 @@ def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetim
 
 
 def _terminate(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
-    offers.terminate_offer(o.pk, actor=actor, now=now, reason=data["reason"])
+    offers.terminate_offer(
+        o.pk, actor=actor, now=now, reason=data["reason"], ground=data.get("ground", "")
+    )
     returns = NoteReturn.objects.filter(tender__offer_id=o.pk, returned_at__isnull=True).count()
     return Outcome(
         f"The offer is terminated. Every open tender was rejected; {returns} return(s) of "
@@ -163,8 +169,109 @@ def _stop_order_can_change(to: bool) -> Rule:
 
 
 def _announce(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
-    offers.record_announcement(o.pk, text=data["text"], actor=actor, now=now)
+    offers.record_announcement(
+        o.pk,
+        text=data["text"],
+        actor=actor,
+        now=now,
+        made_at=data.get("made_at"),
+        channel=data.get("channel", ""),
+        decision_id=data.get("decision"),
+    )
     return Outcome("The announcement is recorded in the offer's events and history.")
+
+
+def _announcement_initial(o: ExchangeOffer, now: dt.datetime) -> dict[str, Any]:
+    """The first decision awaiting its announcement, with the text drafted for it."""
+    pending = offers.decisions_awaiting_announcement(o)
+    if not pending:
+        return {}
+    first = pending[0]
+    return {"decision": first.pk, "text": first.announcement_draft}
+
+
+def _announcement_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
+    pending = offers.decisions_awaiting_announcement(o)
+    listed = "; ".join(
+        f"no. {e.pk}: {e.get_kind_display().lower()} of {calendars.format_ny(e.occurred_at)}"
+        + (
+            f", due by {calendars.format_ny(e.announcement_due_at)}"
+            if e.announcement_due_at
+            else ""
+        )
+        + (" — LATE" if e.announcement_late_at else "")
+        for e in pending
+    )
+    return (
+        "The issuer's public announcement (press release, Dow Jones News Service) is recorded "
+        "with the offer's events, as released, when and how it was made. "
+        + (
+            f"Decisions awaiting an announcement: {listed}. The first is filled in with its "
+            f"drafted text."
+            if pending
+            else "No decision is awaiting an announcement."
+        )
+    )
+
+
+def _series_list(o: ExchangeOffer) -> str:
+    return ", ".join(f"{s.slug} ({s.name})" for s in o.series.order_by("maturity_date", "name"))
+
+
+def _conditions_now(o: ExchangeOffer) -> str:
+    held = conditions.open_assertions(o)
+    if not held:
+        return "No condition is asserted."
+    return (
+        "Asserted now: "
+        + "; ".join(f"{a.get_kind_display()} for {a.series.slug}" for a in held)
+        + "."
+    )
+
+
+def _assert_condition(
+    o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime
+) -> Outcome:
+    conditions.assert_condition(
+        o.pk,
+        kind=ConditionKind(data["kind"]),
+        series_slugs=data["series"],
+        description=data["description"],
+        actor=actor,
+        now=now,
+    )
+    return Outcome(
+        "The condition is asserted: nothing of the series concerned will be accepted until it "
+        "is waived. Record its announcement."
+    )
+
+
+def _waive_condition(
+    o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime
+) -> Outcome:
+    event = conditions.waive_condition(
+        o.pk,
+        kind=ConditionKind(data["kind"]),
+        series_slugs=data["series"],
+        description=data.get("description", ""),
+        notice_on=data["notice_on"],
+        actor=actor,
+        now=now,
+    )
+    return Outcome(f"Recorded: {event.description} Record its announcement.")
+
+
+def _before_acceptance(o: ExchangeOffer, now: dt.datetime) -> bool:
+    return o.state in (OfferState.OPEN, OfferState.EXPIRED)
+
+
+def _set_cure_period(
+    o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime
+) -> Outcome:
+    cure_periods.set_cure_period(
+        o.pk, ends_at=data["ends_at"], reason=data["reason"], actor=actor, now=now
+    )
+    return Outcome(f"Defects may now be cured until {calendars.format_ny(data['ends_at'])}.")
 
 
 def _open_tender_count(o: ExchangeOffer) -> int:
@@ -280,7 +387,21 @@ OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
         consequence=lambda o, now: (
             f"The issuer terminates the offer: nothing will be accepted. The "
             f"{_open_tender_count(o)} tender(s) still open are rejected and their notes "
-            f"recorded for return. This cannot be undone."
+            f"recorded for return. This cannot be undone. "
+            + (
+                "Before the expiration instant the issuer may terminate for any reason."
+                if now < o.expiration_at
+                else "The offer has expired: it may be terminated only on a condition in "
+                "effect, named below"
+                + (
+                    " (in effect now: "
+                    + "; ".join(k.label for k in offers.termination_grounds(o))
+                    + ")."
+                    if offers.termination_grounds(o)
+                    else "; none is asserted and no stop order is in effect, so it will be refused."
+                )
+            )
+            + " The announcement is drafted and kept with the decision."
         ),
         perform=_terminate,
         form_class=TerminateOfferForm,
@@ -296,5 +417,49 @@ OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
         ),
         perform=_announce,
         form_class=AnnouncementForm,
+        initial=_announcement_initial,
+    ),
+    DeskTransition(
+        name="assert_condition",
+        label="Assert a condition",
+        issuer_decision=True,
+        allowed_now=_before_acceptance,
+        consequence=lambda o, now: (
+            f"The issuer asserts a condition of the offer for the whole offer or named series "
+            f"({_series_list(o)}). While it stands, nothing of those series is accepted on the "
+            f"exchange date; it is announced. {_conditions_now(o)}"
+        ),
+        perform=_assert_condition,
+        form_class=ConditionForm,
+    ),
+    DeskTransition(
+        name="waive_condition",
+        label="Waive a condition",
+        issuer_decision=True,
+        allowed_now=_before_acceptance,
+        consequence=lambda o, now: (
+            f"The issuer waives a condition in whole or for named series "
+            f"({_series_list(o)}). Before expiration a waiver is a material change: the offer "
+            f"stays open to the fifth business day from, and including, the day notice was "
+            f"first given. {_conditions_now(o)}"
+        ),
+        perform=_waive_condition,
+        form_class=WaiveConditionForm,
+    ),
+    DeskTransition(
+        name="cure_period",
+        label="Set the time to cure",
+        issuer_decision=True,
+        allowed_now=lambda o, now: (
+            o.state in (OfferState.OPEN, OfferState.EXPIRED, OfferState.ACCEPTED)
+        ),
+        consequence=lambda o, now: (
+            f"The issuer determines the time by which defects must be cured. Now: "
+            f"{calendars.format_ny(cure_periods.offer_cure_deadline(o))} (a guaranteed-delivery "
+            f"tender keeps its delivery deadline if later). Deficient tenders are not rejected "
+            f"on the exchange date before it."
+        ),
+        perform=_set_cure_period,
+        form_class=CurePeriodForm,
     ),
 )

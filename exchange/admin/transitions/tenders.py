@@ -14,6 +14,7 @@ from exchange.admin.forms import (
     CureDeficiencyForm,
     DeficiencyChecklistForm,
     DeficiencyWaiverForm,
+    ExtendCureForm,
     RejectTenderForm,
 )
 from exchange.admin.review import suggested_defects
@@ -24,11 +25,25 @@ from exchange.models import (
     Tender,
     TenderState,
 )
-from exchange.services import review
+from exchange.services import cure_periods, review
 from exchange.services.base import Actor
 from exchange.terms import calendars
 
 # --- the transitions of each model -----------------------------------------------------
+
+
+def _extend_cure(tender: Tender, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    cure_periods.extend_cure_for_holder(
+        tender.pk,
+        until=data["until"],
+        authorized_by=data["authorized_by"],
+        reason=data.get("reason", ""),
+        actor=actor,
+        now=now,
+    )
+    return Outcome(
+        f"Tender {tender.reference} may be cured until {calendars.format_ny(data['until'])}."
+    )
 
 
 def _tender_of(obj: Tender) -> str:
@@ -98,8 +113,8 @@ TENDER_TRANSITIONS: tuple[DeskTransition, ...] = (
         allowed_now=_may_record_deficiencies,
         consequence=lambda t, now: (
             f"Tender {t.reference} becomes deficient until every defect ticked below is cured "
-            f"by the holder (before the offer expires, "
-            f"{calendars.format_ny(t.offer.expiration_at)}) or waived by the issuer."
+            f"by the holder (before {calendars.format_ny(cure_periods.cure_deadline(t))}, the "
+            f"time the issuer allows) or waived by the issuer."
         ),
         perform=_record_deficiencies,
         form_class=DeficiencyChecklistForm,
@@ -121,6 +136,22 @@ TENDER_TRANSITIONS: tuple[DeskTransition, ...] = (
         ),
         perform=_reject,
         form_class=RejectTenderForm,
+    ),
+    DeskTransition(
+        name="extend_cure",
+        label="Extend the time to cure",
+        issuer_decision=True,
+        allowed_now=lambda t, now: (
+            t.state in TENDER_OPEN_STATES
+            and t.deficiencies.filter(status=DeficiencyStatus.OPEN).exists()
+        ),
+        consequence=lambda t, now: (
+            f"The issuer gives this holder more time to cure the defects of {_tender_of(t)}: "
+            f"now until {calendars.format_ny(cure_periods.cure_deadline(t))}. Other holders "
+            f"keep theirs. The portal's cure forms and the exchange date follow the new time."
+        ),
+        perform=_extend_cure,
+        form_class=ExtendCureForm,
     ),
 )
 

@@ -8,7 +8,8 @@ import re
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from exchange.models import ExchangeOffer, NoteSeries
+from exchange.models import ActorKind, ExchangeOffer, NoteSeries
+from exchange.services.base import Actor
 from exchange.terms import calendars
 
 
@@ -61,3 +62,27 @@ def get_series(slug: str, offer_slug: str | None) -> NoteSeries:
     if len(found) > 1:
         raise CommandError(f"Series {slug!r} exists in several offers; name one with --offer.")
     return found[0]
+
+
+def issuer_decision_actor(options: dict[str, object], command: str) -> Actor:
+    """Who records an issuer's decision: --user NAME (a supervisor, checked as the admin
+    checks it), or the operator running the command."""
+    from django.contrib.auth import get_user_model
+
+    name = options.get("user")
+    if not name:
+        return Actor(kind=ActorKind.SUPERVISOR, label=f"operator (manage.py {command})")
+    user_model = get_user_model()
+    try:
+        user = user_model.objects.get(username=name)
+    except user_model.DoesNotExist:
+        raise CommandError(f"No user {name!r}.") from None
+    if not user.is_active or not user.has_perm("exchange.record_issuer_decision"):
+        raise CommandError(f"{user} may not record the issuer's decisions.")
+    return Actor.for_user(user, ActorKind.SUPERVISOR)
+
+
+def add_user(parser: CommandParser) -> None:
+    parser.add_argument(
+        "--user", help="Username of the supervisor recording it (default: the operator)"
+    )

@@ -31,6 +31,7 @@ from exchange.admin.base import TransitionAdmin
 from exchange.admin.transitions.tenders import TENDER_TRANSITIONS
 from exchange.models import (
     ActorKind,
+    ConditionKind,
     Deficiency,
     DeficiencyKind,
     DeficiencyStatus,
@@ -50,6 +51,7 @@ from exchange.models import (
     WithdrawalNotice,
     WithdrawalState,
 )
+from exchange.services.conditions import assert_condition, waive_condition
 from exchange.services.guaranteed_deliveries import (
     NoticeOfGuaranteedDelivery,
     receive_guaranteed_delivery,
@@ -211,6 +213,22 @@ def build_graph(seed: SeedOffer) -> Graph:
         now=DURING,
     )
     accrue_special_interest(seed.offer.pk, through=dt.date(2000, 6, 25), actor=JOB, now=DURING)
+    # A condition asserted for one series and waived again (the rows stay, for the record).
+    assert_condition(
+        seed.offer.pk,
+        kind=ConditionKind.PROCEEDING,
+        series_slugs=[seed.senior_2008.slug],
+        description="A holder's suit seeks to enjoin the offer.",
+        actor=SUPERVISOR,
+        now=DURING,
+    )
+    waive_condition(
+        seed.offer.pk,
+        kind=ConditionKind.PROCEEDING,
+        notice_on=DURING.date(),
+        actor=SUPERVISOR,
+        now=DURING,
+    )
     JobRun.objects.create(job="expire_offer", as_of=DURING, started_at=DURING)
     SignUpRequest.objects.create(
         username=f"applicant-{seed.offer.pk}",
@@ -441,9 +459,20 @@ def test_buttons_follow_the_state_and_the_clock(
 ) -> None:
     offer = graph.seed.offer
     client.force_login(supervisor)
-    assert buttons(client, offer) == {"extend", "amend", "stop_order_on", "terminate", "announce"}
+    assert buttons(client, offer) == {
+        "extend",
+        "amend",
+        "stop_order_on",
+        "terminate",
+        "announce",
+        # The issuer's conditions and the time to cure (issue 13).
+        "assert_condition",
+        "waive_condition",
+        "cure_period",
+    }
     # An open defect: not valid yet (validate's FSM condition), more defects may be added.
-    assert buttons(client, graph.deficient) == {"find_deficient", "reject"}
+    # The issuer may give a deficient holder more time to cure (issue 13).
+    assert buttons(client, graph.deficient) == {"find_deficient", "reject", "extend_cure"}
     assert buttons(client, graph.valid) == {"find_deficient", "reject"}
     assert buttons(client, graph.withdrawn) == set()
     assert buttons(client, graph.withdrawal) == set()  # already effective
@@ -461,7 +490,16 @@ def test_buttons_follow_the_state_and_the_clock(
     client.force_login(clerk)  # the session of June 26 has expired by now
     assert buttons(client, offer) == {"expire"}
     client.force_login(supervisor)
-    assert buttons(client, offer) == {"expire", "stop_order_on", "terminate", "announce"}
+    assert buttons(client, offer) == {
+        "expire",
+        "stop_order_on",
+        "terminate",
+        "announce",
+        # Conditions may be asserted or waived until acceptance; the issuer sets the cure time.
+        "assert_condition",
+        "waive_condition",
+        "cure_period",
+    }
 
 
 # --- posting a transition ---------------------------------------------------------------------

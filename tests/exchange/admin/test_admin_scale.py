@@ -84,7 +84,10 @@ def test_extension_and_amendment_pages_show_their_consequences(client: Client) -
         amend = client.get(base + "amend/").content.decode()
         # Notice on Friday July 7: the fifth business day from and including it is Thursday
         # July 13 (7, 10, 11, 12, 13), after the July 12 expiration.
-        assert "is extended to 5:00 p.m. New York City time, Thursday, July 13, 2000" in amend
+        assert (
+            "the day notice was first given: 5:00 p.m. New York City time, Thursday, July 13, "
+            "2000 if that was today" in amend
+        )
         response = client.post(
             base + "extend/",
             {"new_expiration": "2000-07-19 17:00", "reason": "Issuer's notice"},
@@ -129,7 +132,14 @@ def test_a_supervisor_records_an_announcement(client: Client) -> None:
     url = f"/admin/exchange/exchangeoffer/{seed.offer.pk}/transition/announce/"
     with time_machine.travel(ny(2000, 7, 13, 8, 30), tick=False):
         assert client.get(url).status_code == 200
-        client.post(url, {"text": "Level 3 extends its exchange offer to July 19, 2000."})
+        client.post(
+            url,
+            {
+                "text": "Level 3 extends its exchange offer to July 19, 2000.",
+                "channel": "Dow Jones News Service release",
+            },
+        )
     event = OfferEvent.objects.get(kind="announcement")
+    assert event.announcement_channel == "Dow Jones News Service release"
     assert event.description.startswith("Level 3 extends")
     assert event.occurred_at == ny(2000, 7, 13, 8, 30)

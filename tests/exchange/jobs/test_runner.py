@@ -71,7 +71,11 @@ def test_extension_recorded_before_the_instant_moves_the_expiration_job(seed: Se
         seed.offer.pk, new_expiration=ny(2000, 7, 19, 17), actor=SUPERVISOR, now=EXPIRATION - SECOND
     )
     assert run_due_jobs(EXPIRATION) == []
-    assert run_due_jobs(ny(2000, 7, 19, 16, 59, 59)) == []
+    # Nothing expires before the new instant; the extension's own announcement deadline
+    # (9:00 a.m. Thursday 07-13) is the only job that has come due meanwhile.
+    assert _jobs(run_due_jobs(ny(2000, 7, 19, 16, 59, 59))) == [
+        (JobName.ANNOUNCEMENT_DEADLINE, JobOutcome.BLOCKED)
+    ]
     assert _jobs(run_due_jobs(ny(2000, 7, 19, 17))) == [(JobName.EXPIRE_OFFER, JobOutcome.DONE)]
 
 

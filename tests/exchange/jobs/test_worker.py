@@ -150,3 +150,43 @@ def test_two_processes_running_the_same_acceptance_deliver_each_note_once() -> N
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "MISMATCH" not in result.stdout
+
+
+def test_a_condition_holds_the_exchange_date_through_the_worker_until_waived(
+    start_worker,
+) -> None:  # type: ignore[no-untyped-def]
+    from exchange.models import ConditionKind
+    from exchange.services.conditions import assert_condition, waive_condition
+
+    offer, exchange_moment = _expired_offer_with_tenders("worker-condition", 5)
+    assert_condition(
+        offer.pk,
+        kind=ConditionKind.PROCEEDING,
+        description="An injunction is sought.",
+        actor=SYNTHETIC_ACTOR,
+        now=exchange_moment - dt.timedelta(hours=1),
+    )
+    start_worker()
+    tick.delay(exchange_moment.isoformat())
+    wait_for(
+        lambda: JobRun.objects.filter(
+            job=JobName.EXCHANGE_DATE, subject_id=offer.pk, outcome=JobOutcome.WAITING
+        ).exists(),
+        timeout=30,
+        what="the exchange date held back",
+    )
+    run = JobRun.objects.get(job=JobName.EXCHANGE_DATE, subject_id=offer.pk)
+    assert "nothing accepted" in run.detail and "Synthetic Senior Notes" in run.detail
+    assert Tender.objects.filter(offer=offer, state=TenderState.VALID).count() == 5
+    assert _offer_state(offer.pk) == OfferState.EXPIRED
+
+    waive_condition(
+        offer.pk,
+        kind=ConditionKind.PROCEEDING,
+        notice_on=calendars.ny_date(exchange_moment),
+        actor=SYNTHETIC_ACTOR,
+        now=exchange_moment + dt.timedelta(minutes=1),
+    )
+    tick.delay((exchange_moment + dt.timedelta(minutes=2)).isoformat())
+    wait_for(lambda: _offer_state(offer.pk) == OfferState.COMPLETED, timeout=60, what="completion")
+    assert Tender.objects.filter(offer=offer, state=TenderState.EXCHANGED).count() == 5

@@ -373,6 +373,7 @@ def test_material_amendment_on_thursday_07_06_does_not_extend(seed: SeedOffer) -
         material=True,
         actor=SUPERVISOR,
         now=ny(2000, 7, 6, 10, 0),
+        notice_on=dt.date(2000, 7, 6),
     )
     assert _offer(seed).expiration_at == SEED_EXPIRATION
     assert event.kind == OfferEventKind.MATERIAL_AMENDMENT
@@ -389,6 +390,7 @@ def test_material_amendment_on_friday_07_07_extends_to_thursday_07_13(seed: Seed
         material=True,
         actor=SUPERVISOR,
         now=ny(2000, 7, 7, 10, 0),
+        notice_on=dt.date(2000, 7, 7),
     )
     offer = _offer(seed)
     assert offer.expiration_at == ny(2000, 7, 13, 17, 0)
@@ -408,6 +410,7 @@ def test_material_amendment_on_the_expiration_day_extends_to_the_next_tuesday(
         material=True,
         actor=SUPERVISOR,
         now=SEED_EXPIRATION - ONE_SECOND,
+        notice_on=dt.date(2000, 7, 12),
     )
     assert _offer(seed).expiration_at == ny(2000, 7, 18, 17, 0)
 
@@ -421,6 +424,7 @@ def test_amendment_refused_at_the_expiration_instant(seed: SeedOffer) -> None:
             material=True,
             actor=SUPERVISOR,
             now=SEED_EXPIRATION,
+            notice_on=dt.date(2000, 7, 12),
         )
     assert _offer(seed).expiration_at == SEED_EXPIRATION
     assert not OfferEvent.objects.filter(
@@ -442,6 +446,7 @@ def test_five_business_days_skip_july_4() -> None:
         material=True,
         actor=SUPERVISOR,
         now=ny(2000, 6, 29, 10, 0),
+        notice_on=dt.date(2000, 6, 29),
     )
     assert _offer(seed).expiration_at == ny(2000, 7, 6, 17, 0)
 
@@ -454,6 +459,7 @@ def test_non_material_amendment_never_extends(seed: SeedOffer) -> None:
         material=False,
         actor=SUPERVISOR,
         now=ny(2000, 7, 11, 10, 0),
+        notice_on=dt.date(2000, 7, 11),
     )
     assert _offer(seed).expiration_at == SEED_EXPIRATION
     assert event.kind == OfferEventKind.AMENDED
@@ -470,6 +476,7 @@ def test_waiver_of_a_material_condition_extends_like_a_material_amendment(
         waiver_of_condition=True,
         actor=SUPERVISOR,
         now=ny(2000, 7, 7, 10, 0),
+        notice_on=dt.date(2000, 7, 7),
     )
     assert _offer(seed).expiration_at == ny(2000, 7, 13, 17, 0)
     assert event.kind == OfferEventKind.CONDITION_WAIVED
@@ -485,6 +492,7 @@ def test_every_waiver_of_a_condition_counts_as_material(seed: SeedOffer) -> None
         waiver_of_condition=True,
         actor=SUPERVISOR,
         now=ny(2000, 7, 7, 10, 0),
+        notice_on=dt.date(2000, 7, 7),
     )
     assert event.kind == OfferEventKind.CONDITION_WAIVED  # "Material condition waived"
     assert _offer(seed).expiration_at == ny(2000, 7, 13, 17, 0)
@@ -582,8 +590,20 @@ def test_nothing_is_accepted_after_termination(seed: SeedOffer, during_offer: dt
     tender = book_entry_tender(seed, during_offer)
     validate_tender(tender.pk, actor=CLERK, now=during_offer)
     expire_offer(seed.offer.pk, actor=JOB, now=SEED_EXPIRATION)
+    # After expiration only a condition in effect allows it (here the stop order).
+    set_stop_order(
+        seed.offer.pk,
+        in_effect=True,
+        actor=SUPERVISOR,
+        now=ny(2000, 7, 12, 17, 30),
+        reason="SEC stop order.",
+    )
     terminate_offer(
-        seed.offer.pk, actor=SUPERVISOR, now=ny(2000, 7, 12, 18, 0), reason="Stop order issued."
+        seed.offer.pk,
+        actor=SUPERVISOR,
+        now=ny(2000, 7, 12, 18, 0),
+        reason="Stop order issued.",
+        ground="stop_order",
     )
     with pytest.raises(DeskError):
         accept_offer(seed.offer.pk, actor=SUPERVISOR, now=ny(2000, 7, 13, 10, 0))

@@ -58,7 +58,8 @@ def test_status_page_lists_open_deficiencies_with_what_to_do(
     assert "Please fix: Substitute Form W-9 incomplete." in html
     assert cure_url(tender, DeficiencyKind.W9) in html
     assert (
-        "before the offer expires (5:00 p.m. New York City time, Wednesday, July 12, 2000)" in html
+        "before 5:00 p.m. New York City time, Wednesday, July 12, 2000, the time the issuer "
+        "allows to cure" in html
     )
     # Certificates cannot be changed on a letter received: the page says what to do instead.
     assert "withdraw this tender and tender again" in html
