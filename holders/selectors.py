@@ -43,6 +43,9 @@ def holder_for(user: AbstractBaseUser | AnonymousUser) -> Holder | None:
     """The holder a signed-in login acts for, or None (staff, or a login not yet linked)."""
     if not user.is_authenticated:
         return None
+    # A desk login acts for no holder, even if a row was linked to it by hand.
+    if user.is_staff or user.is_superuser:
+        return None
     return Holder.objects.filter(user=user).first()
 
 

@@ -49,6 +49,21 @@ def _free_username(base: str) -> str:
     return candidate
 
 
+def is_staff_account(user: AbstractBaseUser) -> bool:
+    """Clerks, supervisors and superusers: never a portal login, never reached by a
+    portal invitation or password link (a desk login is managed by a superuser only)."""
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
+
+def refuse_staff_login(user: AbstractBaseUser | None, holder_name: str) -> None:
+    if user is not None and is_staff_account(user):
+        raise DeskError(
+            f"{holder_name} is linked to a desk login ({user.get_username()}); a staff "
+            f"account is never a portal login. Ask a superuser to unlink it.",
+            field="user",
+        )
+
+
 def invitation_path(user: AbstractBaseUser) -> str:
     """The one-time link that lets an invited holder choose a password.
 
@@ -81,6 +96,7 @@ def invite_holder(holder_id: int, *, actor: Actor, now: dt.datetime, site_url: s
     if not holder.email:
         raise DeskError(f"{holder.name} has no e-mail address: add one, then invite.")
     user = holder.user
+    refuse_staff_login(user, holder.name)
     reset = user is not None and user.has_usable_password()
     if user is None:
         user = get_user_model().objects.create_user(

@@ -80,7 +80,11 @@ class HolderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("kind", "tin_status", "medallion_program", "is_broker_dealer", "is_affiliate")
     search_fields = ("name", "email", "dtc_participant_number", "address")
     list_select_related = ("user",)
-    autocomplete_fields = ("user",)
+    # The portal login is never chosen by hand: a clerk who could pick any user id here
+    # could link the supervisor's login to a holder and invite it to a password link at
+    # the clerk's own address. Logins come only from an invitation or an approved sign-up
+    # (holders.services), which create a fresh portal-only login.
+    readonly_fields = ("user",)
     ordering = ("name",)
     inlines = (HoldingInline,)
     fieldsets = (
