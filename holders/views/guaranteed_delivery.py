@@ -33,23 +33,25 @@ from holders.views.common import closed_page, offer_url, portal_actor, portal_vi
 from holders.views.letter import series_or_404
 
 
-def _guarantor_safe(exc: DeskError, holder_name: str, series: NoteSeries) -> tuple[str | None, str]:
-    """The service's refusal, without the tendering holder's position in it: a guarantor
-    sees no one's holdings beyond what it typed."""
-    if exc.field == "amount":
-        return (
-            "amount",
-            f"That amount is more than {holder_name} has free to tender of the {series.name}. "
-            f"The exchange agent does not show holders' positions to guarantors: check the "
-            f"amount with the holder.",
-        )
-    if exc.field == "certificates" and " is for $" in exc.message:
-        number = exc.message.split(" is for $", 1)[0].removeprefix("Certificate ")
-        return (
-            "certificates",
-            f"Certificate {number} does not have the amount given free to tender: check it "
-            f"with the holder.",
-        )
+NOT_MATCHED = (
+    "The exchange agent could not record this notice as given: the holder's name, the "
+    "certificate numbers and the amount must match notes of the register that are free to "
+    "tender. Check them with the holder. Nothing was recorded."
+)
+
+
+NOT_DELIVERABLE = (
+    "The certificates listed do not match notes of the register free to tender for this "
+    "notice. Check them with the holder. Nothing was recorded."
+)
+
+
+def _guarantor_safe(exc: DeskError, *, delivering: bool = False) -> tuple[str | None, str]:
+    """The service's refusal, saying nothing of anyone's position: a notice naming a holder
+    who has too little free, or certificates that are not that holder's, gets the same
+    words as one naming nobody, so a guarantor cannot probe the register."""
+    if exc.field in {"amount", "certificates", "holder", "series"}:
+        return ("certificates", NOT_DELIVERABLE) if delivering else (None, NOT_MATCHED)
     return exc.field, exc.message
 
 
@@ -74,8 +76,15 @@ def gd_form(request: HttpRequest, holder: Holder, slug: str, series_slug: str) -
         )
     form = GuaranteedDeliveryForm(request.POST or None, series=series, now=now)
     if request.method == "POST" and form.is_valid():
-        tendering = form.cleaned_data["tendering_holder"]
+        tendering = selectors.holder_named_in_notice(
+            form.cleaned_data["tendering_holder"],
+            series,
+            form.cleaned_data["certificate_numbers"].split(", "),
+            calendars.ny_date(now),
+        )
         try:
+            if tendering is None:
+                raise DeskError(NOT_MATCHED, field="holder")
             gd = receive_guaranteed_delivery(
                 offer_id=offer.pk,
                 series_id=series.pk,
@@ -86,7 +95,7 @@ def gd_form(request: HttpRequest, holder: Holder, slug: str, series_slug: str) -
                 now=timezone.now(),
             )
         except DeskError as exc:
-            name, message = _guarantor_safe(exc, tendering.name, series)
+            name, message = _guarantor_safe(exc)
             form.add_error(name if name in form.fields else None, message)
         else:
             messages.success(
@@ -192,9 +201,7 @@ def gd_deliver(request: HttpRequest, holder: Holder, reference: str) -> HttpResp
             )
         except DeskError as exc:
             name, message = (
-                _guarantor_safe(exc, tender.holder.name, tender.series)
-                if is_guarantor
-                else (exc.field, exc.message)
+                _guarantor_safe(exc, delivering=True) if is_guarantor else (exc.field, exc.message)
             )
             form.add_error(name if name in form.fields else None, message)
         else:
