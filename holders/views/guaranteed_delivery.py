@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods
 from exchange.models import (
     GuaranteedDelivery,
     GuaranteedDeliveryState,
-    NoteSeries,
     TenderState,
 )
 from exchange.services.base import DeskError
@@ -31,7 +30,6 @@ from holders.forms.guaranteed_delivery import DeliveryForm, GuaranteedDeliveryFo
 from holders.models import Holder, HolderKind
 from holders.views.common import closed_page, offer_url, portal_actor, portal_view
 from holders.views.letter import series_or_404
-
 
 NOT_MATCHED = (
     "The exchange agent could not record this notice as given: the holder's name, the "
