@@ -15,7 +15,7 @@ from exchange.admin.base import money_column, ny_time
 from exchange.models import ActorKind
 from exchange.services.base import Actor, DeskError
 from holders import services
-from holders.models import Holder, Holding, SignUpRequest, SignUpStatus
+from holders.models import Holder, Holding, PortalSubmission, SignUpRequest, SignUpStatus
 
 
 class CurrentHoldingFilter(admin.SimpleListFilter):
@@ -303,3 +303,27 @@ class SignUpRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             args = [] if done else [obj.pk]
             return HttpResponseRedirect(reverse(f"admin:holders_signuprequest_{name}", args=args))
         return super().response_change(request, obj)
+
+
+@admin.register(PortalSubmission)
+class PortalSubmissionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Which portal page got which receipt (a page sent again gets the first): a record,
+    read-only for everyone."""
+
+    list_display = ("received_at_ny", "user", "form", "receipt_url")
+    list_filter = ("form",)
+    list_select_related = ("user",)
+    search_fields = ("receipt_url",)
+    readonly_fields = ("user", "token", "form", "receipt_url", "received_at_ny")
+    fields = readonly_fields
+
+    received_at_ny = ny_time("received_at", "Received")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False

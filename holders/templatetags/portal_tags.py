@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
 
 from exchange.terms import calendars
 
@@ -82,3 +84,10 @@ def ny_deadline(moment: dt.datetime | None) -> str:
         return calendars.format_ny(moment)
     day = local.date() - dt.timedelta(days=1)
     return f"the end of {day:%A}, {day:%B} {day.day}, {day.year} (midnight, New York City time)"
+
+
+@register.simple_tag
+def page_token() -> str:
+    """A fresh one-time token for a form page: sent again, the page gets its first receipt
+    (holders.services.submit_once)."""
+    return format_html('<input type="hidden" name="page_token" value="{}">', uuid.uuid4())

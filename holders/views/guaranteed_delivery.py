@@ -28,7 +28,7 @@ from holders import selectors
 from holders.forms.fields import field_errors_summary
 from holders.forms.guaranteed_delivery import DeliveryForm, GuaranteedDeliveryForm
 from holders.models import Holder, HolderKind
-from holders.views.common import closed_page, offer_url, portal_actor, portal_view
+from holders.views.common import closed_page, offer_url, portal_actor, portal_view, submit_once
 from holders.views.letter import series_or_404
 
 NOT_MATCHED = (
@@ -83,14 +83,20 @@ def gd_form(request: HttpRequest, holder: Holder, slug: str, series_slug: str) -
         try:
             if tendering is None:
                 raise DeskError(NOT_MATCHED, field="holder")
-            gd = receive_guaranteed_delivery(
-                offer_id=offer.pk,
-                series_id=series.pk,
-                holder_id=tendering.pk,
-                guarantor_id=holder.pk,  # the signed-in institution
-                notice=form.notice(),
-                actor=portal_actor(request),
-                now=timezone.now(),
+            matched = tendering
+            gd = submit_once(
+                request,
+                "guaranteed_delivery",
+                lambda: receive_guaranteed_delivery(
+                    offer_id=offer.pk,
+                    series_id=series.pk,
+                    holder_id=matched.pk,
+                    guarantor_id=holder.pk,  # the signed-in institution
+                    notice=form.notice(),
+                    actor=portal_actor(request),
+                    now=timezone.now(),
+                ),
+                lambda g: reverse("portal:guaranteed_delivery", args=[g.reference]),
             )
         except DeskError as exc:
             name, message = _guarantor_safe(exc)
@@ -189,13 +195,18 @@ def gd_deliver(request: HttpRequest, holder: Holder, reference: str) -> HttpResp
     form = DeliveryForm(request.POST or None, tender=tender, certificate_lines=lines)
     if request.method == "POST" and form.is_valid():
         try:
-            fulfil_guaranteed_delivery(
-                gd.pk,
-                by_book_entry=False,
-                certificates=form.cleaned_data["resolved_certificates"],
-                letter=form.letter(),
-                actor=portal_actor(request),
-                now=timezone.now(),
+            submit_once(
+                request,
+                "delivery",
+                lambda: fulfil_guaranteed_delivery(
+                    gd.pk,
+                    by_book_entry=False,
+                    certificates=form.cleaned_data["resolved_certificates"],
+                    letter=form.letter(),
+                    actor=portal_actor(request),
+                    now=timezone.now(),
+                ),
+                lambda _: back,
             )
         except DeskError as exc:
             name, message = (

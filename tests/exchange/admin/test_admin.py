@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -60,7 +61,7 @@ from exchange.services.review import record_deficiencies, validate_tender
 from exchange.services.tenders import LETTER_FIELDS, accept_tender
 from exchange.services.withdrawals import NoticeOfWithdrawal, receive_withdrawal
 from exchange.special_interest.accrual import accrue_special_interest
-from holders.models import Holder, Holding, SignUpRequest
+from holders.models import Holder, Holding, PortalSubmission, SignUpRequest
 from tests.factories import (
     CLERK,
     JOB,
@@ -220,6 +221,13 @@ def build_graph(seed: SeedOffer) -> Graph:
         kind="registered_holder",
         address="40 Market Street",
         requested_at=DURING,
+    )
+    PortalSubmission.objects.create(
+        user=get_user_model().objects.create_user(f"portal-{seed.offer.pk}"),
+        token=uuid.uuid4(),
+        form="letter",
+        receipt_url=f"/tenders/{valid.reference}/receipt/",
+        received_at=DURING,
     )
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
