@@ -32,6 +32,7 @@ from exchange.services.base import (
     Actor,
     DeskError,
     check_denomination,
+    lock_holder_for_claim,
     lock_offer_of_tender,
     lock_offer_shared,
     record,
@@ -219,9 +220,11 @@ def receive_tender(
         series = NoteSeries.objects.get(pk=series_id, offer=offer)
     except NoteSeries.DoesNotExist:
         raise DeskError("That series is not part of this exchange offer.", field="series") from None
-    # Lock the holder: concurrent tenders of one holder are serialised, so two letters
-    # racing each other cannot together tender more than the holding.
-    holder = Holder.objects.select_for_update().get(pk=holder_id)
+    # Lock the holder: concurrent claims on one holder's notes are serialised (letters,
+    # guaranteed-delivery completions: base.lock_holder_for_claim), so two claims racing
+    # each other cannot together tender more than the holding.
+    lock_holder_for_claim(holder_id)
+    holder = Holder.objects.get(pk=holder_id)
     if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
         raise DeskError(
             "An eligible guarantor institution guarantees tenders; it does not tender notes."
