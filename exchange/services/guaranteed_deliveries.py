@@ -35,6 +35,7 @@ from exchange.services.tenders import (
     CertificateTendered,
     LetterOfTransmittal,
     _match_certificates,
+    apply_certified_w9,
     receive_tender,
 )
 from exchange.terms import calendars
@@ -218,6 +219,7 @@ def fulfil_guaranteed_delivery(
         reason=f"Delivered under {gd.reference}.",
         offer=tender.offer_id,
     )
+    apply_certified_w9(tender.holder, tender, actor=actor, now=now)
     return gd
 
 
