@@ -183,7 +183,7 @@ def follow_ups(
                 )
             )
         elif tender.state == TenderState.DEFICIENT:
-            kind = DeficiencyKind.W9 if tender.pk % 2 else DeficiencyKind.SIGNATURE
+            kind = DeficiencyKind.REPRESENTATIONS if tender.pk % 2 else DeficiencyKind.SIGNATURE
             deficiencies.append(
                 Deficiency(
                     tender=tender,

@@ -264,3 +264,27 @@ class SignUpRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.holder_name} ({self.username})"
+
+
+class PortalSubmission(models.Model):
+    """A portal form as submitted once: the page's one-time token and the receipt it got.
+
+    Every form page carries a fresh token. A page sent again (a double click, the browser's
+    resend, a retry after a timeout, the same page posted in parallel) finds its token here
+    and answers with the first receipt; the unique constraint makes concurrent copies wait
+    for the first and then find it, so exactly one document is recorded.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    token = models.UUIDField()
+    form = models.CharField(max_length=40)
+    receipt_url = models.CharField(max_length=300, blank=True)
+    received_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "token"], name="one_submission_per_page_token")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form} {self.token}"

@@ -44,6 +44,9 @@ def holder_for(user: AbstractBaseUser | AnonymousUser) -> Holder | None:
     """The holder a signed-in login acts for, or None (staff, or a login not yet linked)."""
     if not user.is_authenticated:
         return None
+    # A desk login acts for no holder, even if a row was linked to it by hand.
+    if user.is_staff or user.is_superuser:
+        return None
     return Holder.objects.filter(user=user).first()
 
 
@@ -87,6 +90,49 @@ def visible_guaranteed_deliveries(holder: Holder) -> QuerySet[GuaranteedDelivery
     if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
         return GuaranteedDelivery.objects.filter(guarantor=holder)
     return GuaranteedDelivery.objects.filter(tender__in=owned_tenders(holder))
+
+
+def _name_key(name: str) -> str:
+    # The paper notice's name as the register spells it, give or take case, spacing and
+    # punctuation (the same tolerance the withdrawal notice's names get).
+    return " ".join(name.replace(",", " ").replace(".", " ").split()).casefold()
+
+
+def holder_named_in_notice(
+    name: str, series: NoteSeries, certificate_numbers: Iterable[str], on: dt.date
+) -> Holder | None:
+    """The registered holder a guarantor's notice names, matched as the desk matches a
+    paper notice: by the name it sets forth, and where two holders share that name, by the
+    certificates it lists. None when the notice names no one, or no one unambiguously.
+
+    A guarantor never sees the register: the portal shows no list of holders, and a notice
+    that matches no one is refused with the same words as one that matches a holder who has
+    too little free (holders.views.guaranteed_delivery).
+    """
+    key = _name_key(name)
+    if not key:
+        return None
+    candidates = [
+        h
+        for h in Holder.objects.filter(kind=HolderKind.REGISTERED_HOLDER).only("id", "name")
+        if _name_key(h.name) == key
+    ]
+    if len(candidates) <= 1:
+        return candidates[0] if candidates else None
+    numbers = {n.strip().upper() for n in certificate_numbers if n.strip()}
+    if not numbers:
+        return None
+    holding = [
+        h
+        for h in candidates
+        if numbers
+        <= set(
+            Holding.objects.of_record_on(on)
+            .filter(holder=h, series=series, form=HoldingForm.CERTIFICATE)
+            .values_list("certificate_number", flat=True)
+        )
+    ]
+    return holding[0] if len(holding) == 1 else None
 
 
 def may_deliver_notes(holder: Holder, gd: GuaranteedDelivery) -> bool:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,13 +21,13 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from exchange.services.base import Actor, DeskError, record, require_aware
-from holders.models import Holder, HolderKind, SignUpRequest, SignUpStatus
+from holders.models import Holder, HolderKind, PortalSubmission, SignUpRequest, SignUpStatus
 
 
 def _mail_after_commit(subject: str, body: str, to: str) -> None:
@@ -47,6 +50,21 @@ def _free_username(base: str) -> str:
         n += 1
         candidate = f"{stem}{n}"
     return candidate
+
+
+def is_staff_account(user: AbstractBaseUser) -> bool:
+    """Clerks, supervisors and superusers: never a portal login, never reached by a
+    portal invitation or password link (a desk login is managed by a superuser only)."""
+    return bool(getattr(user, "is_staff", False) or getattr(user, "is_superuser", False))
+
+
+def refuse_staff_login(user: AbstractBaseUser | None, holder_name: str) -> None:
+    if user is not None and is_staff_account(user):
+        raise DeskError(
+            f"{holder_name} is linked to a desk login ({user.get_username()}); a staff "
+            f"account is never a portal login. Ask a superuser to unlink it.",
+            field="user",
+        )
 
 
 def invitation_path(user: AbstractBaseUser) -> str:
@@ -81,6 +99,7 @@ def invite_holder(holder_id: int, *, actor: Actor, now: dt.datetime, site_url: s
     if not holder.email:
         raise DeskError(f"{holder.name} has no e-mail address: add one, then invite.")
     user = holder.user
+    refuse_staff_login(user, holder.name)
     reset = user is not None and user.has_usable_password()
     if user is None:
         user = get_user_model().objects.create_user(
@@ -294,3 +313,64 @@ def decline_sign_up(
         request.email,
     )
     return request
+
+
+# --- one submission per page -------------------------------------------------------------------
+
+Receipt = TypeVar("Receipt")
+
+
+class AlreadySubmitted(Exception):
+    """This page was submitted before: here is the receipt it got."""
+
+    def __init__(self, receipt_url: str) -> None:
+        super().__init__(receipt_url)
+        self.receipt_url = receipt_url
+
+
+def first_receipt(user: AbstractBaseUser, token: uuid.UUID | None) -> str | None:
+    """The receipt a page with this token already got, if it was recorded."""
+    if token is None:
+        return None
+    return (
+        PortalSubmission.objects.filter(user=user, token=token)
+        .exclude(receipt_url="")
+        .values_list("receipt_url", flat=True)
+        .first()
+    )
+
+
+def submit_once(
+    *,
+    user: AbstractBaseUser,
+    token: uuid.UUID | None,
+    form: str,
+    now: dt.datetime,
+    submit: Callable[[], Receipt],
+    receipt_url: Callable[[Receipt], str],
+) -> Receipt:
+    """Run `submit` (one service call) at most once per page token.
+
+    The token row is inserted in the same transaction as the document: a copy of the page
+    that arrives meanwhile waits on the unique index, then finds the first copy committed
+    and gets its receipt (AlreadySubmitted); if the first copy was refused, its token row
+    went with it and the copy is taken on its own merits. Without a token (a client that is
+    not the portal's page) nothing can be matched, and the submission is taken as it is.
+    """
+    require_aware(now)
+    if token is None:
+        return submit()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {PortalSubmission._meta.db_table} "
+                "(user_id, token, form, receipt_url, received_at) VALUES (%s, %s, %s, '', %s) "
+                "ON CONFLICT (user_id, token) DO NOTHING RETURNING id",
+                [user.pk, token, form, now],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            raise AlreadySubmitted(first_receipt(user, token) or "")
+        result = submit()
+        PortalSubmission.objects.filter(pk=row[0]).update(receipt_url=receipt_url(result))
+        return result

@@ -257,3 +257,19 @@ def staff_user(username: str, group: str) -> AbstractBaseUser:
     )
     user.groups.add(Group.objects.get(name=group))
     return user
+
+
+def legacy_w9_deficiency(tender_id: int, now: dt.datetime, note: str = "Certify your TIN.") -> None:
+    """A "Substitute Form W-9 incomplete" deficiency as recorded before a missing W-9
+    stopped being a defect (record_deficiencies now refuses it): such rows exist and can
+    still be cured or waived."""
+    from exchange.models import Deficiency, DeficiencyKind, Tender, TenderState
+
+    Deficiency.objects.create(
+        tender_id=tender_id,
+        kind=DeficiencyKind.W9,
+        note=note,
+        opened_at=now,
+        opened_by_label="clerk",
+    )
+    Tender.objects.filter(pk=tender_id).update(state=TenderState.DEFICIENT)

@@ -10,6 +10,7 @@ from django import forms
 from django.forms.boundfield import BoundField
 
 from exchange.models import (
+    RECORDABLE_DEFICIENCY_KINDS,
     ConditionKind,
     DeficiencyKind,
 )
@@ -248,7 +249,7 @@ class DeficiencyChecklistForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for kind in DeficiencyKind:
+        for kind in RECORDABLE_DEFICIENCY_KINDS:
             self.fields[f"defect_{kind.value}"] = forms.BooleanField(
                 label=kind.label, required=False
             )
@@ -262,13 +263,13 @@ class DeficiencyChecklistForm(forms.Form):
     def checklist_rows(self) -> list[tuple[str, BoundField, BoundField]]:
         return [
             (kind.label, self[f"defect_{kind.value}"], self[f"note_{kind.value}"])
-            for kind in DeficiencyKind
+            for kind in RECORDABLE_DEFICIENCY_KINDS
         ]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         defects: list[tuple[DeficiencyKind, str]] = []
-        for kind in DeficiencyKind:
+        for kind in RECORDABLE_DEFICIENCY_KINDS:
             ticked = cleaned.get(f"defect_{kind.value}", False)
             note = cleaned.get(f"note_{kind.value}", "")
             if ticked:

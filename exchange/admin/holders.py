@@ -15,7 +15,14 @@ from exchange.admin.base import money_column, ny_time
 from exchange.models import ActorKind
 from exchange.services.base import Actor, DeskError
 from holders import services
-from holders.models import Holder, Holding, NotesKind, SignUpRequest, SignUpStatus
+from holders.models import (
+    Holder,
+    Holding,
+    NotesKind,
+    PortalSubmission,
+    SignUpRequest,
+    SignUpStatus,
+)
 
 
 class CurrentHoldingFilter(admin.SimpleListFilter):
@@ -97,7 +104,11 @@ class HolderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ("kind", "tin_status", "medallion_program", "is_broker_dealer", "is_affiliate")
     search_fields = ("name", "email", "dtc_participant_number", "address")
     list_select_related = ("user",)
-    autocomplete_fields = ("user",)
+    # The portal login is never chosen by hand: a clerk who could pick any user id here
+    # could link the supervisor's login to a holder and invite it to a password link at
+    # the clerk's own address. Logins come only from an invitation or an approved sign-up
+    # (holders.services), which create a fresh portal-only login.
+    readonly_fields = ("user",)
     ordering = ("name",)
     inlines = (HoldingInline,)
     fieldsets = (
@@ -324,3 +335,27 @@ class SignUpRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             args = [] if done else [obj.pk]
             return HttpResponseRedirect(reverse(f"admin:holders_signuprequest_{name}", args=args))
         return super().response_change(request, obj)
+
+
+@admin.register(PortalSubmission)
+class PortalSubmissionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Which portal page got which receipt (a page sent again gets the first): a record,
+    read-only for everyone."""
+
+    list_display = ("received_at_ny", "user", "form", "receipt_url")
+    list_filter = ("form",)
+    list_select_related = ("user",)
+    search_fields = ("receipt_url",)
+    readonly_fields = ("user", "token", "form", "receipt_url", "received_at_ny")
+    fields = readonly_fields
+
+    received_at_ny = ny_time("received_at", "Received")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False

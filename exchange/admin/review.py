@@ -70,15 +70,8 @@ def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> lis
                 "you will deliver a prospectus in connection with any resale.",
             )
         )
-    if tender.backup_withholding_applies:
-        found.append(
-            (
-                DeficiencyKind.W9,
-                f"Complete and sign the Substitute Form W-9 certifying your TIN; otherwise "
-                f"{offer.backup_withholding_rate * 100:.0f}% backup withholding applies to "
-                f"payments to you.",
-            )
-        )
+    # A missing or uncertified Substitute Form W-9 is not a defect of the tender: the
+    # agent withholds at the offer's rate (prospectus, "How to Tender"). Not suggested.
     if tender.received_at > offer.expiration_at:
         found.append(
             (

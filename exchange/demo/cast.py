@@ -163,10 +163,6 @@ def load_demo_tenders(offer: ExchangeOffer, anchor: dt.datetime) -> int:
                 DeficiencyKind.SIGNATURE,
                 "Sign the letter of transmittal exactly as your name appears on the certificate.",
             ),
-            (
-                DeficiencyKind.W9,
-                "Complete and sign the Substitute Form W-9, or 31% backup withholding applies.",
-            ),
         ],
         actor=CLERK,
         now=day(3.1),
@@ -204,6 +200,10 @@ def load_demo_tenders(offer: ExchangeOffer, anchor: dt.datetime) -> int:
         day(1.5),
         signer_capacity=SignerCapacity.ATTORNEY_IN_FACT,
         signer_name="R. Chen (attorney-in-fact)",
+        # No W-9 on either of her letters: the demo's special interest shows backup
+        # withholding (a certified W-9 would set her TIN status and stop it).
+        w9_certified=False,
+        w9_tin_last4="",
     )
     reject_tender(
         rejected.pk,

@@ -19,6 +19,7 @@ from exchange.models.registration import (
 )
 from exchange.models.special_interest import SpecialInterestAccrual
 from exchange.models.tenders import (
+    RECORDABLE_DEFICIENCY_KINDS,
     TENDER_OPEN_STATES,
     Channel,
     Deficiency,
@@ -40,6 +41,7 @@ from exchange.models.tenders import (
 )
 
 __all__ = [
+    "RECORDABLE_DEFICIENCY_KINDS",
     "TENDER_OPEN_STATES",
     "ActorKind",
     "Channel",

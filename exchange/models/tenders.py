@@ -324,6 +324,13 @@ class DeficiencyKind(models.TextChoices):
     OTHER = "other", "Other irregularity"
 
 
+# Kinds a clerk may record on a tender. A missing or uncertified Substitute Form W-9 is kept
+# as a kind only for rows recorded before it stopped being one: it is no defect of the
+# tender; the agent withholds backup withholding from payments instead (prospectus,
+# "How to Tender").
+RECORDABLE_DEFICIENCY_KINDS = tuple(k for k in DeficiencyKind if k != DeficiencyKind.W9)
+
+
 class DeficiencyStatus(models.TextChoices):
     OPEN = "open", "Open"
     CURED = "cured", "Cured by the holder"

@@ -97,6 +97,7 @@ def reconcile(offer: ExchangeOffer) -> list[SeriesReconciliation]:
         )
         if doubled:
             anomalies.append(f"{doubled} tender(s) returned twice")
+        anomalies.extend(over_tendered(series))
         results.append(
             SeriesReconciliation(series, tendered, delivered, returned, pending, tuple(anomalies))
         )
@@ -252,3 +253,65 @@ def reconcile_books(offer: ExchangeOffer, now: dt.datetime) -> list[SeriesBooks]
             )
         )
     return results
+
+
+def over_tendered(series: NoteSeries) -> list[str]:
+    """Claims above what exists: a certificate whose live tendered amounts add up to more
+    than the certificate, or a holder whose live tenders of the series add up to more than
+    it held when it last tendered. The services refuse both under the holder's lock; this
+    finds them whatever wrote them (another path, a bug, the shell).
+
+    Live claims are tenders not withdrawn or rejected (the open states, accepted and
+    exchanged), less what was withdrawn from them in part.
+    """
+
+    from django.db.models import F, Max
+
+    from exchange.models import TenderedCertificate, TenderState
+    from exchange.models.tenders import TENDER_OPEN_STATES
+    from exchange.terms import calendars
+    from holders.models import Holding
+
+    live = [*TENDER_OPEN_STATES, TenderState.ACCEPTED, TenderState.EXCHANGED]
+    found: list[str] = []
+    certificates = (
+        TenderedCertificate.objects.filter(tender__series=series, tender__state__in=live)
+        .values("holding_id", "certificate_number", "holding__amount")
+        .annotate(claimed=Sum(F("amount") - F("withdrawn_amount")))
+        .filter(claimed__gt=F("holding__amount"))
+        .order_by("certificate_number")
+    )
+    for row in certificates:
+        found.append(
+            f"certificate {row['certificate_number']} tendered for ${row['claimed']:,.2f}, "
+            f"more than its ${row['holding__amount']:,.2f}"
+        )
+    claims = (
+        Tender.objects.filter(series=series, state__in=live)
+        .values("holder_id", "holder__name")
+        .annotate(claimed=Sum(F("amount") - F("withdrawn_amount")), last=Max("received_at"))
+        .order_by("holder__name")
+    )
+    held: dict[int, list[tuple[dt.date, dt.date | None, Decimal]]] = {}
+    for holder_id, start, end, amount in Holding.objects.filter(series=series).values_list(
+        "holder_id", "effective_from", "effective_until", "amount"
+    ):
+        held.setdefault(holder_id, []).append((start, end, amount))
+    for claim in claims:
+        # What the holder held on the day of its last tender (holdings are effective-dated;
+        # what the exchange itself later takes off the register does not count against it).
+        day = calendars.ny_date(claim["last"])
+        holding = sum(
+            (
+                amount
+                for start, end, amount in held.get(claim["holder_id"], [])
+                if start <= day and (end is None or day < end)
+            ),
+            ZERO,
+        )
+        if claim["claimed"] > holding:
+            found.append(
+                f"{claim['holder__name']} tendered ${claim['claimed']:,.2f}, more than the "
+                f"${holding:,.2f} it held"
+            )
+    return found

@@ -73,6 +73,19 @@ def lock_offer_of_tender(tender_id: int) -> ExchangeOffer:
     return lock_offer_shared(Tender.objects.values_list("offer_id", flat=True).get(pk=tender_id))
 
 
+def lock_holder_for_claim(holder_id: int) -> None:
+    """Serialise every claim on a holder's notes: a letter, the delivery completing a
+    guaranteed delivery, a cure that names certificates, a book-entry (ATOP) tender.
+
+    The one lock order of the desk: the offer (shared), then the holder (this), then the
+    tender, then its notices. Each claiming path checks what is free only after taking it,
+    so two claims racing for one certificate or one position cannot both pass the check.
+    """
+    from holders.models import Holder
+
+    Holder.objects.select_for_update().filter(pk=holder_id).values_list("pk", flat=True).get()
+
+
 def require_aware(now: dt.datetime) -> dt.datetime:
     if now.tzinfo is None:
         raise ValueError("`now` must be timezone-aware (the server's clock, in UTC)")

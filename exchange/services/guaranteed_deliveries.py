@@ -24,6 +24,7 @@ from exchange.services import notifications
 from exchange.services.base import (
     Actor,
     DeskError,
+    lock_holder_for_claim,
     lock_offer_of_tender,
     record,
     require_aware,
@@ -34,6 +35,7 @@ from exchange.services.tenders import (
     CertificateTendered,
     LetterOfTransmittal,
     _match_certificates,
+    apply_certified_w9,
     receive_tender,
 )
 from exchange.terms import calendars
@@ -138,8 +140,14 @@ def fulfil_guaranteed_delivery(
 ) -> GuaranteedDelivery:
     """The notes (or DTC's confirmation) and the letter arrive: in time, the tender is received."""
     require_aware(now)
-    tender_id = GuaranteedDelivery.objects.values_list("tender_id", flat=True).get(pk=gd_id)
+    tender_id, holder_id = GuaranteedDelivery.objects.values_list(
+        "tender_id", "tender__holder_id"
+    ).get(pk=gd_id)
     offer = lock_offer_of_tender(tender_id)
+    # Delivering certificates claims notes, like a letter: take the holder's lock in the
+    # same place receive_tender takes it (offer shared, holder, tender, notices), so a
+    # letter naming the same certificate at the same moment waits and then sees this claim.
+    lock_holder_for_claim(holder_id)
     tender = (
         Tender.objects.select_for_update(of=("self",))
         .select_related("series", "holder")
@@ -211,6 +219,7 @@ def fulfil_guaranteed_delivery(
         reason=f"Delivered under {gd.reference}.",
         offer=tender.offer_id,
     )
+    apply_certified_w9(tender.holder, tender, actor=actor, now=now)
     return gd
 
 

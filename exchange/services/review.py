@@ -59,6 +59,12 @@ def record_deficiencies(
     if not defects:
         raise DeskError("Tick at least one defect, with a note telling the holder how to cure it.")
     for kind, note in defects:
+        if kind == DeficiencyKind.W9:
+            raise DeskError(
+                "A missing or uncertified Substitute Form W-9 is not a defect of the tender: "
+                "the exchange agent withholds the offer's backup withholding rate from "
+                "payments to the holder instead. Untick it."
+            )
         if not note.strip():
             raise DeskError(f"Say what the holder must do to cure “{DeficiencyKind(kind).label}”.")
     tender = lock_tender(tender_id)

@@ -32,13 +32,14 @@ from exchange.services.base import (
     Actor,
     DeskError,
     check_denomination,
+    lock_holder_for_claim,
     lock_offer_of_tender,
     lock_offer_shared,
     record,
     require_aware,
 )
 from exchange.terms import calendars
-from holders.models import Holder, HolderKind, Holding, HoldingForm
+from holders.models import Holder, HolderKind, Holding, HoldingForm, TinStatus
 
 # Fields of the letter a holder (or a clerk keying a paper letter) fills in. Everything
 
@@ -219,9 +220,11 @@ def receive_tender(
         series = NoteSeries.objects.get(pk=series_id, offer=offer)
     except NoteSeries.DoesNotExist:
         raise DeskError("That series is not part of this exchange offer.", field="series") from None
-    # Lock the holder: concurrent tenders of one holder are serialised, so two letters
-    # racing each other cannot together tender more than the holding.
-    holder = Holder.objects.select_for_update().get(pk=holder_id)
+    # Lock the holder: concurrent claims on one holder's notes are serialised (letters,
+    # guaranteed-delivery completions: base.lock_holder_for_claim), so two claims racing
+    # each other cannot together tender more than the holding.
+    lock_holder_for_claim(holder_id)
+    holder = Holder.objects.get(pk=holder_id)
     if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
         raise DeskError(
             "An eligible guarantor institution guarantees tenders; it does not tender notes."
@@ -292,8 +295,38 @@ def receive_tender(
         reason=f"{tender.get_channel_display()}: ${tender.amount:,.2f} {series.amount_label} of the {series.name}.",
         offer=offer,
     )
+    apply_certified_w9(holder, tender, actor=actor, now=now)
     notifications.tender_received(tender.pk)
     return tender
+
+
+def apply_certified_w9(holder: Holder, tender: Tender, *, actor: Actor, now: dt.datetime) -> None:
+    """A letter with a certified Substitute Form W-9 (or an exempt payee's) sets the
+    holder's TIN status, with history, so payments to it stop being withheld; an
+    uncertified letter never undoes a certification the desk already holds. The caller
+    holds the holder's lock (base.lock_holder_for_claim)."""
+    if tender.w9_exempt_payee:
+        new = TinStatus.EXEMPT
+    elif tender.w9_certified and tender.w9_tin_last4:
+        new = TinStatus.CERTIFIED
+    else:
+        return
+    old = Holder.objects.values_list("tin_status", flat=True).get(pk=holder.pk)
+    if old != TinStatus.NOT_CERTIFIED or old == new:
+        return
+    Holder.objects.filter(pk=holder.pk).update(tin_status=new)
+    holder.tin_status = new
+    record(
+        holder,
+        action="holders.holder.tin_status_changed",
+        from_state=old,
+        to_state=new,
+        actor=actor,
+        now=now,
+        reason=f"Substitute Form W-9 on letter {tender.reference}"
+        + (f" (TIN ending {tender.w9_tin_last4})." if tender.w9_tin_last4 else "."),
+        offer=tender.offer_id,
+    )
 
 
 def lock_tender(tender_id: int) -> Tender:

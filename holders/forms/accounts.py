@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
 from exchange.models import (
@@ -26,6 +26,17 @@ class PortalLoginForm(AuthenticationForm):
         "invalid_login": "That login name and password do not match. Both are case-sensitive. "
         "After five failed attempts, sign-in is paused for 15 minutes.",
     }
+
+
+class PortalSetPasswordForm(SetPasswordForm):
+    """Django's set-password form with its help as plain text: the portal renders every
+    help text escaped, so none may carry markup."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].help_text = " ".join(
+            password_validation.password_validators_help_texts()
+        )
 
 
 class SignUpForm(forms.Form):
@@ -65,7 +76,8 @@ class SignUpForm(forms.Form):
         label="Password",
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
+        # Plain text: the portal renders every help text escaped, none as markup.
+        help_text=" ".join(password_validation.password_validators_help_texts()),
     )
     password2 = forms.CharField(
         label="Password again",

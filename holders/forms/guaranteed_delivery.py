@@ -32,20 +32,20 @@ from holders.forms.letter import (
     initial_letter,
     resolve_certificates,
 )
-from holders.models import Holder, HolderKind
 from holders.selectors import CertificateLine
 
 
 class GuaranteedDeliveryForm(forms.Form):
     """A notice of guaranteed delivery, executed by an eligible guarantor institution."""
 
-    tendering_holder = forms.ModelChoiceField(
-        label="Tendering registered holder",
-        queryset=Holder.objects.filter(kind=HolderKind.REGISTERED_HOLDER).order_by("name"),
-        empty_label="Choose the holder…",
+    # Typed, as on the paper notice: a guarantor never gets a list of the register. The
+    # desk matches the name (holders.selectors.holder_named_in_notice).
+    tendering_holder = TextField(
+        label="Name of the tendering registered holder",
+        max_length=200,
+        help_text="As registered on the notes' register (the name on the certificates).",
         error_messages={
-            "required": "Choose the registered holder for whom the notes are tendered.",
-            "invalid_choice": "Choose one of the registered holders listed.",
+            "required": "Give the name of the registered holder for whom the notes are tendered."
         },
     )
     tendering_holder_address = TextField(
@@ -143,7 +143,7 @@ class GuaranteedDeliveryForm(forms.Form):
     def notice(self) -> NoticeOfGuaranteedDelivery:
         data = self.cleaned_data
         return NoticeOfGuaranteedDelivery(
-            tendering_holder_name=data["tendering_holder"].name,
+            tendering_holder_name=data["tendering_holder"],
             tendering_holder_address=data["tendering_holder_address"],
             registered_names=data["registered_names"],
             certificate_numbers=data["certificate_numbers"],

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 from django import template
+from django.utils.html import format_html
 
 from exchange.models import Tender
 from exchange.selectors.exchange_status import TenderOutcome, tender_outcome
@@ -97,3 +99,10 @@ def outcome(tender: Tender) -> TenderOutcome:
 def new_notes_for(tender: Tender) -> Holding | None:
     """The new notes entered on the register for an exchanged tender (None before)."""
     return Holding.objects.new().filter(issued_for=tender).select_related("series").first()
+
+
+@register.simple_tag
+def page_token() -> str:
+    """A fresh one-time token for a form page: sent again, the page gets its first receipt
+    (holders.services.submit_once)."""
+    return format_html('<input type="hidden" name="page_token" value="{}">', uuid.uuid4())

@@ -14,9 +14,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from exchange.services.base import DeskError
-from holders.forms.accounts import PortalLoginForm, SignUpForm
+from holders.forms.accounts import PortalLoginForm, PortalSetPasswordForm, SignUpForm
 from holders.forms.fields import field_errors_summary
-from holders.services import request_sign_up
+from holders.services import is_staff_account, request_sign_up
 
 
 class LoginView(auth_views.LoginView):
@@ -29,10 +29,19 @@ class AcceptInviteView(auth_views.PasswordResetConfirmView):
     """An invited holder chooses its password through the one-time link, then is signed in."""
 
     template_name = "holders/accept_invite.html"
+    form_class = PortalSetPasswordForm
     post_reset_login = True
     # Two backends are configured (django-axes first): name the one that signs in.
     post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
     success_url = reverse_lazy("portal:home")
+
+    def get_user(self, uidb64: str) -> Any:
+        # A portal link never sets a desk login's password: to the page it is a link that
+        # no longer works, whatever the token says.
+        user = super().get_user(uidb64)
+        if user is not None and is_staff_account(user):
+            return None
+        return user
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)

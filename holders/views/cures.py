@@ -22,7 +22,7 @@ from holders import selectors
 from holders.forms.cures import CureForm
 from holders.forms.fields import field_errors_summary
 from holders.models import Holder
-from holders.views.common import closed_page, portal_actor, portal_view
+from holders.views.common import closed_page, portal_actor, portal_view, submit_once
 from holders.views.letter import curable_here
 
 
@@ -53,12 +53,17 @@ def cure(request: HttpRequest, holder: Holder, reference: str, deficiency_id: in
     form = CureForm(request.POST or None, tender=tender, kind=deficiency.kind)
     if request.method == "POST" and form.is_valid():
         try:
-            cure_deficiency(
-                deficiency.pk,
-                actor=portal_actor(request),
-                now=timezone.now(),
-                note=form.cleaned_data.get("note", ""),
-                letter_updates=form.letter(),
+            submit_once(
+                request,
+                "cure",
+                lambda: cure_deficiency(
+                    deficiency.pk,
+                    actor=portal_actor(request),
+                    now=timezone.now(),
+                    note=form.cleaned_data.get("note", ""),
+                    letter_updates=form.letter(),
+                ),
+                lambda _: back,
             )
         except DeskError as exc:
             form.add_desk_error(exc)

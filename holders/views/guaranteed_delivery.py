@@ -15,7 +15,6 @@ from django.views.decorators.http import require_http_methods
 from exchange.models import (
     GuaranteedDelivery,
     GuaranteedDeliveryState,
-    NoteSeries,
     TenderState,
 )
 from exchange.services.base import DeskError
@@ -29,27 +28,28 @@ from holders import selectors
 from holders.forms.fields import field_errors_summary
 from holders.forms.guaranteed_delivery import DeliveryForm, GuaranteedDeliveryForm
 from holders.models import Holder, HolderKind
-from holders.views.common import closed_page, offer_url, portal_actor, portal_view
+from holders.views.common import closed_page, offer_url, portal_actor, portal_view, submit_once
 from holders.views.letter import series_or_404
 
+NOT_MATCHED = (
+    "The exchange agent could not record this notice as given: the holder's name, the "
+    "certificate numbers and the amount must match notes of the register that are free to "
+    "tender. Check them with the holder. Nothing was recorded."
+)
 
-def _guarantor_safe(exc: DeskError, holder_name: str, series: NoteSeries) -> tuple[str | None, str]:
-    """The service's refusal, without the tendering holder's position in it: a guarantor
-    sees no one's holdings beyond what it typed."""
-    if exc.field == "amount":
-        return (
-            "amount",
-            f"That amount is more than {holder_name} has free to tender of the {series.name}. "
-            f"The exchange agent does not show holders' positions to guarantors: check the "
-            f"amount with the holder.",
-        )
-    if exc.field == "certificates" and " is for $" in exc.message:
-        number = exc.message.split(" is for $", 1)[0].removeprefix("Certificate ")
-        return (
-            "certificates",
-            f"Certificate {number} does not have the amount given free to tender: check it "
-            f"with the holder.",
-        )
+
+NOT_DELIVERABLE = (
+    "The certificates listed do not match notes of the register free to tender for this "
+    "notice. Check them with the holder. Nothing was recorded."
+)
+
+
+def _guarantor_safe(exc: DeskError, *, delivering: bool = False) -> tuple[str | None, str]:
+    """The service's refusal, saying nothing of anyone's position: a notice naming a holder
+    who has too little free, or certificates that are not that holder's, gets the same
+    words as one naming nobody, so a guarantor cannot probe the register."""
+    if exc.field in {"amount", "certificates", "holder", "series"}:
+        return ("certificates", NOT_DELIVERABLE) if delivering else (None, NOT_MATCHED)
     return exc.field, exc.message
 
 
@@ -74,19 +74,32 @@ def gd_form(request: HttpRequest, holder: Holder, slug: str, series_slug: str) -
         )
     form = GuaranteedDeliveryForm(request.POST or None, series=series, now=now)
     if request.method == "POST" and form.is_valid():
-        tendering = form.cleaned_data["tendering_holder"]
+        tendering = selectors.holder_named_in_notice(
+            form.cleaned_data["tendering_holder"],
+            series,
+            form.cleaned_data["certificate_numbers"].split(", "),
+            calendars.ny_date(now),
+        )
         try:
-            gd = receive_guaranteed_delivery(
-                offer_id=offer.pk,
-                series_id=series.pk,
-                holder_id=tendering.pk,
-                guarantor_id=holder.pk,  # the signed-in institution
-                notice=form.notice(),
-                actor=portal_actor(request),
-                now=timezone.now(),
+            if tendering is None:
+                raise DeskError(NOT_MATCHED, field="holder")
+            matched = tendering
+            gd = submit_once(
+                request,
+                "guaranteed_delivery",
+                lambda: receive_guaranteed_delivery(
+                    offer_id=offer.pk,
+                    series_id=series.pk,
+                    holder_id=matched.pk,
+                    guarantor_id=holder.pk,  # the signed-in institution
+                    notice=form.notice(),
+                    actor=portal_actor(request),
+                    now=timezone.now(),
+                ),
+                lambda g: reverse("portal:guaranteed_delivery", args=[g.reference]),
             )
         except DeskError as exc:
-            name, message = _guarantor_safe(exc, tendering.name, series)
+            name, message = _guarantor_safe(exc)
             form.add_error(name if name in form.fields else None, message)
         else:
             messages.success(
@@ -182,19 +195,22 @@ def gd_deliver(request: HttpRequest, holder: Holder, reference: str) -> HttpResp
     form = DeliveryForm(request.POST or None, tender=tender, certificate_lines=lines)
     if request.method == "POST" and form.is_valid():
         try:
-            fulfil_guaranteed_delivery(
-                gd.pk,
-                by_book_entry=False,
-                certificates=form.cleaned_data["resolved_certificates"],
-                letter=form.letter(),
-                actor=portal_actor(request),
-                now=timezone.now(),
+            submit_once(
+                request,
+                "delivery",
+                lambda: fulfil_guaranteed_delivery(
+                    gd.pk,
+                    by_book_entry=False,
+                    certificates=form.cleaned_data["resolved_certificates"],
+                    letter=form.letter(),
+                    actor=portal_actor(request),
+                    now=timezone.now(),
+                ),
+                lambda _: back,
             )
         except DeskError as exc:
             name, message = (
-                _guarantor_safe(exc, tender.holder.name, tender.series)
-                if is_guarantor
-                else (exc.field, exc.message)
+                _guarantor_safe(exc, delivering=True) if is_guarantor else (exc.field, exc.message)
             )
             form.add_error(name if name in form.fields else None, message)
         else:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
@@ -32,7 +33,14 @@ from holders.forms.cures import CURABLE, NOT_CURABLE_HERE
 from holders.forms.fields import field_errors_summary
 from holders.forms.letter import LetterOfTransmittalForm
 from holders.models import Holder
-from holders.views.common import TENDERING_KINDS, closed_page, offer_url, portal_actor, portal_view
+from holders.views.common import (
+    TENDERING_KINDS,
+    closed_page,
+    offer_url,
+    portal_actor,
+    portal_view,
+    submit_once,
+)
 
 
 def series_or_404(slug: str, series_slug: str) -> NoteSeries:
@@ -65,13 +73,18 @@ def tender_form(request: HttpRequest, holder: Holder, slug: str, series_slug: st
     )
     if request.method == "POST" and form.is_valid():
         try:
-            tender = receive_tender(
-                offer_id=offer.pk,
-                series_id=series.pk,
-                holder_id=holder.pk,  # the signed-in holder, never a value from the form
-                submission=form.submission(),
-                actor=portal_actor(request),
-                now=timezone.now(),  # receipt time: the server's clock at submission
+            tender = submit_once(
+                request,
+                "letter",
+                lambda: receive_tender(
+                    offer_id=offer.pk,
+                    series_id=series.pk,
+                    holder_id=holder.pk,  # the signed-in holder, never a value from the form
+                    submission=form.submission(),
+                    actor=portal_actor(request),
+                    now=timezone.now(),  # receipt time: the server's clock at submission
+                ),
+                lambda t: reverse("portal:tender_receipt", args=[t.reference]),
             )
         except DeskError as exc:
             form.add_desk_error(exc)

@@ -18,7 +18,7 @@ from holders import selectors
 from holders.forms.fields import field_errors_summary
 from holders.forms.withdrawal import WithdrawalForm
 from holders.models import Holder
-from holders.views.common import closed_page, portal_actor, portal_view
+from holders.views.common import closed_page, portal_actor, portal_view, submit_once
 
 
 @portal_view
@@ -43,12 +43,17 @@ def withdraw(request: HttpRequest, holder: Holder, reference: str) -> HttpRespon
     form = WithdrawalForm(request.POST or None, tender=tender)
     if request.method == "POST" and form.is_valid():
         try:
-            notice = receive_withdrawal(
-                tender.pk,
-                notice=form.notice(),
-                actor=portal_actor(request),
-                now=timezone.now(),
-                process=True,  # the holder is signed in: decide at once
+            notice = submit_once(
+                request,
+                "withdrawal",
+                lambda: receive_withdrawal(
+                    tender.pk,
+                    notice=form.notice(),
+                    actor=portal_actor(request),
+                    now=timezone.now(),
+                    process=True,  # the holder is signed in: decide at once
+                ),
+                lambda n: reverse("portal:withdrawal", args=[n.reference]),
             )
         except DeskError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)

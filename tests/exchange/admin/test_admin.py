@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -62,7 +63,7 @@ from exchange.services.review import record_deficiencies, validate_tender
 from exchange.services.tenders import LETTER_FIELDS, accept_tender
 from exchange.services.withdrawals import NoticeOfWithdrawal, receive_withdrawal
 from exchange.special_interest.accrual import accrue_special_interest
-from holders.models import Holder, Holding, SignUpRequest
+from holders.models import Holder, Holding, PortalSubmission, SignUpRequest
 from tests.factories import (
     CLERK,
     JOB,
@@ -150,7 +151,7 @@ def build_graph(seed: SeedOffer) -> Graph:
     deficient = book_entry_tender(seed, DURING)
     record_deficiencies(
         deficient.pk,
-        defects=[(DeficiencyKind.W9, "Send a signed Substitute Form W-9.")],
+        defects=[(DeficiencyKind.REPRESENTATIONS, "Make the representations of the letter.")],
         actor=CLERK,
         now=DURING,
     )
@@ -238,6 +239,13 @@ def build_graph(seed: SeedOffer) -> Graph:
         kind="registered_holder",
         address="40 Market Street",
         requested_at=DURING,
+    )
+    PortalSubmission.objects.create(
+        user=get_user_model().objects.create_user(f"portal-{seed.offer.pk}"),
+        token=uuid.uuid4(),
+        form="letter",
+        receipt_url=f"/tenders/{valid.reference}/receipt/",
+        received_at=DURING,
     )
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
@@ -540,14 +548,15 @@ def test_desk_error_becomes_a_message_and_changes_nothing(
     client.force_login(clerk)
     # A defect ticked without saying how to cure it: record_deficiencies refuses.
     response = client.post(
-        transition_url(tender, "find_deficient"), {"defect_w9": "on", "note_w9": ""}
+        transition_url(tender, "find_deficient"),
+        {"defect_representations": "on", "note_representations": ""},
     )
     assert response.status_code == 302
     assert response["Location"] == url(tender, "change")
     assert messages_of(response) == [
         (
             django_messages.ERROR,
-            "Say what the holder must do to cure “Substitute Form W-9 incomplete”.",
+            "Say what the holder must do to cure “Representations incomplete”.",
         )
     ]
     tender.refresh_from_db()
@@ -599,38 +608,40 @@ def test_deficiency_checklist_then_cure_and_waiver(
     tender = paper_tender(seed, DURING)
     client.force_login(clerk)
     page = client.get(transition_url(tender, "find_deficient")).content.decode()
-    assert page.count('type="checkbox"') == len(DeficiencyKind)
+    # Every kind but the W-9, which is backup withholding and never a defect.
+    assert page.count('type="checkbox"') == len(DeficiencyKind) - 1
+    assert 'name="defect_w9"' not in page
     response = client.post(
         transition_url(tender, "find_deficient"),
         {
             "defect_signature": "on",
             "note_signature": "Sign the letter as the notes are registered.",
-            "defect_w9": "on",
-            "note_w9": "Complete and sign the Substitute Form W-9.",
+            "defect_representations": "on",
+            "note_representations": "Make the representations of the letter.",
         },
     )
     assert messages_of(response)[0][0] == django_messages.SUCCESS
     tender.refresh_from_db()
     assert tender.state == TenderState.DEFICIENT
     signature = Deficiency.objects.get(tender=tender, kind=DeficiencyKind.SIGNATURE)
-    w9 = Deficiency.objects.get(tender=tender, kind=DeficiencyKind.W9)
+    reps = Deficiency.objects.get(tender=tender, kind=DeficiencyKind.REPRESENTATIONS)
 
     assert buttons(client, signature) == {"cure"}  # waiving is the issuer's
     client.post(transition_url(signature, "cure"), {"note": "Signed letter received."})
     signature.refresh_from_db()
     assert signature.status == DeficiencyStatus.CURED
-    assert client.post(transition_url(w9, "waive"), {"authorized_by": "CFO"}).status_code == 403
+    assert client.post(transition_url(reps, "waive"), {"authorized_by": "CFO"}).status_code == 403
 
     client.force_login(supervisor)
-    assert buttons(client, w9) == {"cure", "waive"}
+    assert buttons(client, reps) == {"cure", "waive"}
     response = client.post(
-        transition_url(w9, "waive"), {"authorized_by": "J. Smith, Treasurer", "note": ""}
+        transition_url(reps, "waive"), {"authorized_by": "J. Smith, Treasurer", "note": ""}
     )
     assert "now valid" in messages_of(response)[0][1]
-    w9.refresh_from_db()
+    reps.refresh_from_db()
     tender.refresh_from_db()
-    assert w9.status == DeficiencyStatus.WAIVED
-    assert w9.waiver_authorized_by == "J. Smith, Treasurer"
+    assert reps.status == DeficiencyStatus.WAIVED
+    assert reps.waiver_authorized_by == "J. Smith, Treasurer"
     assert tender.state == TenderState.VALID
 
 

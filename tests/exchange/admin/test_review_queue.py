@@ -34,7 +34,6 @@ def test_a_complete_letter_suggests_nothing(seed: SeedOffer) -> None:
         ({"special_delivery_name": "Custodian Bank"}, DeficiencyKind.MEDALLION_GUARANTEE),
         ({"rep_ordinary_course": False}, DeficiencyKind.REPRESENTATIONS),
         ({"is_broker_dealer": True}, DeficiencyKind.BROKER_DEALER_ACKNOWLEDGMENT),
-        ({"w9_certified": False}, DeficiencyKind.W9),
     ],
 )
 def test_each_defect_on_the_face_of_the_letter_is_suggested(
@@ -55,7 +54,7 @@ def test_a_book_entry_tender_without_the_agents_message(seed: SeedOffer) -> None
 @pytest.mark.django_db
 def test_the_queue_lists_waiting_tenders_oldest_first(seed: SeedOffer, client: Client) -> None:
     late = paper_tender(
-        seed, ny(2000, 6, 27, 9), certificates=(("R08-0002", "1000000"),), w9_certified=False
+        seed, ny(2000, 6, 27, 9), certificates=(("R08-0002", "1000000"),), signed=False
     )
     early = paper_tender(seed, ny(2000, 6, 26, 9))
     in_review = book_entry_tender(seed, ny(2000, 6, 26, 12))
@@ -74,7 +73,7 @@ def test_the_queue_lists_waiting_tenders_oldest_first(seed: SeedOffer, client: C
         if ref in {early.reference, in_review.reference, late.reference, done.reference}
     ]
     assert listed == [early.reference, in_review.reference, late.reference]
-    assert "Substitute Form W-9 incomplete" in page  # the late one's suggestion
+    assert "Signature missing or not as registered" in page  # the late one's suggestion
     assert f"/admin/exchange/tender/{early.pk}/change/" in page
     assert "2 d 0 h" in page  # the early one has waited two days
 
@@ -90,19 +89,20 @@ def test_the_checklist_opens_with_the_suggestions_ticked(seed: SeedOffer, client
         ticked = set(re.findall(r'name="defect_(\w+)"[^>]*checked', page)) | set(
             re.findall(r'checked[^>]*name="defect_(\w+)"', page)
         )
-        assert ticked == {DeficiencyKind.SIGNATURE.value, DeficiencyKind.W9.value}
-        assert "backup withholding applies" in page
+        # No W-9 on the letter: backup withholding, never a defect (rule changed on purpose).
+        assert ticked == {DeficiencyKind.SIGNATURE.value}
+        assert 'name="defect_w9"' not in page
         # The clerk confirms them as suggested: the tender is deficient, the holder told.
         data = {
             "defect_signature": "on",
             "note_signature": "Sign the letter.",
-            "defect_w9": "on",
+            "defect_w9": "on",  # an old page's box: ignored, not recorded
             "note_w9": "Certify your TIN.",
         }
         client.post(f"/admin/exchange/tender/{tender.pk}/transition/find_deficient/", data)
     tender.refresh_from_db()
     assert tender.state == TenderState.DEFICIENT
-    assert tender.deficiencies.count() == 2
+    assert list(tender.deficiencies.values_list("kind", flat=True)) == ["signature"]
 
 
 @pytest.mark.django_db
@@ -115,3 +115,10 @@ def test_a_deficient_tender_leaves_the_queue(seed: SeedOffer, client: Client) ->
     assert (
         tender.reference not in client.get("/admin/exchange/tenderawaitingreview/").content.decode()
     )
+
+
+@pytest.mark.django_db
+def test_a_missing_w9_is_backup_withholding_not_a_suggested_defect(seed: SeedOffer) -> None:
+    tender = paper_tender(seed, DURING, w9_certified=False, w9_tin_last4="")
+    assert suggested_defects(tender) == []
+    assert tender.backup_withholding_applies

@@ -38,3 +38,41 @@ def test_queryset_update_and_delete_are_refused_too(seed: SeedOffer) -> None:
     with pytest.raises(DatabaseError), transaction.atomic():
         StateChange.objects.all().delete()
     assert StateChange.objects.exclude(reason="x").count() == StateChange.objects.count() > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_truncate_is_refused_as_the_applications_user(seed: SeedOffer) -> None:
+    """As the user the application connects with (here the tables' owner), and as a role
+    that is granted every privilege on the table but owns nothing: TRUNCATE is refused.
+    (Committed rows, as in production: TRUNCATE in the transaction that wrote them would
+    fail for another reason, their pending foreign-key checks.)"""
+    paper_tender(seed, ny(2000, 6, 26, 10))
+    before = StateChange.objects.count()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        [app_user] = cursor.fetchone()
+    for statement in (
+        "TRUNCATE exchange_statechange",
+        "TRUNCATE exchange_statechange CASCADE",
+        "TRUNCATE exchange_statechange RESTART IDENTITY",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="never truncated"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
+    # CREATE ROLE is transactional: the role exists only inside this block.
+    with (
+        pytest.raises(DatabaseError, match="never truncated"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("CREATE ROLE desk_app_without_ownership NOLOGIN")
+        cursor.execute("GRANT ALL ON exchange_statechange TO desk_app_without_ownership")
+        cursor.execute("SET LOCAL ROLE desk_app_without_ownership")
+        cursor.execute("TRUNCATE exchange_statechange")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        assert cursor.fetchone() == (app_user,)
+    assert StateChange.objects.count() == before > 0

@@ -34,11 +34,11 @@ def test_receipt_and_deficiency_are_mailed_after_commit(
     with django_capture_on_commit_callbacks(execute=True):
         record_deficiencies(
             tender.pk,
-            defects=[(DeficiencyKind.W9, "Certify your TIN on the Substitute Form W-9.")],
+            defects=[(DeficiencyKind.SIGNATURE, "Sign the letter as the notes are registered.")],
             actor=CLERK,
             now=DURING,
         )
-    assert "Certify your TIN" in mail.outbox[1].body
+    assert "Sign the letter as the notes are registered" in mail.outbox[1].body
     assert "5:00 p.m. New York City time, Wednesday, July 12, 2000" in mail.outbox[1].body
 
 
@@ -76,21 +76,21 @@ def test_acceptance_and_return_are_mailed(
 
 @pytest.mark.django_db
 def test_a_cure_corrects_the_letter_and_records_what_changed(seed: SeedOffer) -> None:
-    tender = paper_tender(seed, DURING, w9_certified=False, w9_tin_last4="")
+    tender = paper_tender(seed, DURING, signed=False, signer_name="")
     [deficiency] = record_deficiencies(
-        tender.pk, defects=[(DeficiencyKind.W9, "Certify your TIN.")], actor=CLERK, now=DURING
+        tender.pk, defects=[(DeficiencyKind.SIGNATURE, "Sign it.")], actor=CLERK, now=DURING
     )
     cure_deficiency(
         deficiency.pk,
         actor=CLERK,
         now=DURING,
-        letter_updates={"w9_certified": True, "w9_tin_last4": "4321"},
+        letter_updates={"signed": True, "signer_name": "J. Q. Trustee"},
     )
     tender.refresh_from_db()
     assert tender.state == TenderState.VALID
-    assert tender.w9_certified and tender.w9_tin_last4 == "4321"
+    assert tender.signed and tender.signer_name == "J. Q. Trustee"
     cured = StateChange.objects.get(action="exchange.deficiency.cured")
-    assert "w9_certified" in cured.reason and "w9_tin_last4" in cured.reason
+    assert "signed" in cured.reason and "signer_name" in cured.reason
 
 
 @pytest.mark.django_db

@@ -229,7 +229,7 @@ def test_every_tender_keeps_its_state_and_amount_through_an_extension(
     )
     record_deficiencies(
         deficient.pk,
-        defects=[(DeficiencyKind.W9, "Certify the TIN on the Substitute Form W-9.")],
+        defects=[(DeficiencyKind.SIGNATURE, "Sign the letter as the notes are registered.")],
         actor=CLERK,
         now=during_offer,
     )

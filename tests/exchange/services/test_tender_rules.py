@@ -440,11 +440,12 @@ def test_a_refused_tender_records_nothing(seed: SeedOffer, during_offer: dt.date
 
 
 def _deficient(seed: SeedOffer, now: dt.datetime) -> tuple[Tender, list[Deficiency]]:
-    tender = paper_tender(seed, now, w9_certified=False, signed=False)
+    # (A missing W-9 is no defect: backup withholding. The representations stand in.)
+    tender = paper_tender(seed, now, rep_ordinary_course=False, signed=False)
     defects = record_deficiencies(
         tender.pk,
         defects=[
-            (DeficiencyKind.W9, "Certify the TIN on the Substitute Form W-9."),
+            (DeficiencyKind.REPRESENTATIONS, "Make the representations of the letter."),
             (DeficiencyKind.SIGNATURE, "Sign the letter as the notes are registered."),
         ],
         actor=CLERK,
@@ -472,7 +473,10 @@ def test_a_deficiency_needs_a_cure_note(seed: SeedOffer, during_offer: dt.dateti
     tender = paper_tender(seed, during_offer)
     with pytest.raises(DeskError):
         record_deficiencies(
-            tender.pk, defects=[(DeficiencyKind.W9, "  ")], actor=CLERK, now=during_offer
+            tender.pk,
+            defects=[(DeficiencyKind.REPRESENTATIONS, "  ")],
+            actor=CLERK,
+            now=during_offer,
         )
     with pytest.raises(DeskError):
         record_deficiencies(tender.pk, defects=[], actor=CLERK, now=during_offer)
@@ -484,7 +488,7 @@ def test_a_deficiency_needs_a_cure_note(seed: SeedOffer, during_offer: dt.dateti
 @pytest.mark.django_db
 def test_curing_every_defect_before_expiration_makes_the_tender_valid(seed: SeedOffer) -> None:
     tender, (w9, signature) = _deficient(seed, ny(2000, 7, 10, 10, 0))
-    cure_deficiency(w9.pk, actor=CLERK, now=EXPIRATION - ONE_SECOND, note="W-9 received.")
+    cure_deficiency(w9.pk, actor=CLERK, now=EXPIRATION - ONE_SECOND, note="Reps made.")
     tender.refresh_from_db()
     assert tender.state == TenderState.DEFICIENT  # one still open
     cure_deficiency(signature.pk, actor=CLERK, now=EXPIRATION - ONE_SECOND, note="Signed.")
@@ -592,7 +596,7 @@ def test_a_defect_on_a_rejected_tender_cannot_be_cured(seed: SeedOffer) -> None:
     now = ny(2000, 6, 26, 10)
     tender = paper_tender(seed, now)
     [deficiency] = record_deficiencies(
-        tender.pk, defects=[(DeficiencyKind.W9, "Send the W-9.")], actor=CLERK, now=now
+        tender.pk, defects=[(DeficiencyKind.SIGNATURE, "Sign it.")], actor=CLERK, now=now
     )
     reject_tender(tender.pk, actor=SUPERVISOR, now=now, reason="Not in proper form.")
     with pytest.raises(DeskError, match="rejected; nothing can be cured"):
@@ -604,23 +608,23 @@ def test_a_defect_on_a_rejected_tender_cannot_be_cured(seed: SeedOffer) -> None:
 @pytest.mark.django_db
 def test_a_cure_corrects_only_the_boxes_of_its_defect(seed: SeedOffer) -> None:
     now = ny(2000, 6, 26, 10)
-    tender = paper_tender(seed, now, w9_certified=False, w9_tin_last4="")
-    [w9] = record_deficiencies(
-        tender.pk, defects=[(DeficiencyKind.W9, "Certify your TIN.")], actor=CLERK, now=now
+    tender = paper_tender(seed, now, rep_ordinary_course=False)
+    [reps] = record_deficiencies(
+        tender.pk, defects=[(DeficiencyKind.REPRESENTATIONS, "Make them.")], actor=CLERK, now=now
     )
     with pytest.raises(DeskError, match="may correct only"):
         cure_deficiency(
-            w9.pk, actor=CLERK, now=now, letter_updates={"special_delivery_name": "Someone"}
+            reps.pk, actor=CLERK, now=now, letter_updates={"special_delivery_name": "Someone"}
         )
     with pytest.raises(DeskError, match="yes or no"):
-        cure_deficiency(w9.pk, actor=CLERK, now=now, letter_updates={"w9_certified": "yes"})
-    cure_deficiency(
-        w9.pk, actor=CLERK, now=now, letter_updates={"w9_certified": True, "w9_tin_last4": "4321"}
-    )
+        cure_deficiency(
+            reps.pk, actor=CLERK, now=now, letter_updates={"rep_ordinary_course": "yes"}
+        )
+    cure_deficiency(reps.pk, actor=CLERK, now=now, letter_updates={"rep_ordinary_course": True})
     tender.refresh_from_db()
     assert tender.special_delivery_name == ""
     cured = StateChange.objects.get(action="exchange.deficiency.cured")
-    assert "w9_certified: False → True" in cured.reason
+    assert "rep_ordinary_course: False → True" in cured.reason
 
 
 @pytest.mark.django_db

@@ -141,9 +141,8 @@ def test_a_guaranteed_delivery_completed_in_time_and_another_that_lapses(
         expect(page.locator("#id_executed_on")).to_have_value(
             calendars.ny_date(timezone.now()).isoformat()
         )
-        page.get_by_label("Tendering registered holder").select_option(
-            label="Ardsley Pension Trust"
-        )
+        # Typed as on the paper notice: the guarantor is shown no list of the register.
+        page.get_by_label("Name of the tendering registered holder").fill("Ardsley Pension Trust")
         page.get_by_label("Address of the tendering holder").fill(
             "1 Ardsley Plaza\nArdsley, NY 10502"
         )

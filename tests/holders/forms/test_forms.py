@@ -487,7 +487,7 @@ def test_addresses_keep_their_lines(seed: SeedOffer) -> None:
 
 def gd_data(seed: SeedOffer, **overrides: Any) -> dict[str, str]:
     data = {
-        "tendering_holder": str(seed.registered.pk),
+        "tendering_holder": "Ardsley Pension Trust",
         "tendering_holder_address": "1 Ardsley Plaza\nArdsley, NY",
         "registered_names": "Ardsley Pension Trust",
         "amount": "1,000,000",
@@ -545,8 +545,7 @@ def test_a_notice_executed_three_trading_days_ago_is_still_in_time(seed: SeedOff
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("tendering_holder", "", "Choose the registered holder"),
-        ("tendering_holder", "999999", "Choose one of the registered holders"),
+        ("tendering_holder", "", "Give the name of the registered holder"),
         ("tendering_holder_address", "", "tendering holder's address"),
         ("registered_names", "", "names in which the notes are registered"),
         ("amount", "1e6", "digits 0-9 only"),
@@ -561,12 +560,12 @@ def test_notice_rules(seed: SeedOffer, field: str, value: str | None, message: s
     assert message in errors[field][0]
 
 
-def test_a_guarantor_cannot_name_a_participant_or_guarantor_as_tendering_holder(
-    seed: SeedOffer,
-) -> None:
-    for other in (seed.participant, seed.guarantor):
-        errors = errors_of(gd_form(seed, gd_data(seed, tendering_holder=str(other.pk))))
-        assert "Choose one of the registered holders" in errors["tendering_holder"][0]
+def test_the_tendering_holder_is_typed_as_on_the_paper_notice(seed: SeedOffer) -> None:
+    # Rule changed on purpose: the form no longer lists the register for the guarantor to
+    # choose from; the name is typed and the desk matches it (see test_gd_views).
+    form = gd_form(seed, gd_data(seed))
+    assert "<select" not in str(form["tendering_holder"])
+    assert "Margaret Chen" not in str(form)
 
 
 # --- delivery, cure, withdrawal ------------------------------------------------------------------------------

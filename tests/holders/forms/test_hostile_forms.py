@@ -13,9 +13,8 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from exchange.models import DeficiencyKind, GuaranteedDelivery, Tender, WithdrawalNotice
-from exchange.services.review import record_deficiencies
-from tests.factories import CLERK, paper_tender
+from exchange.models import GuaranteedDelivery, Tender, WithdrawalNotice
+from tests.factories import legacy_w9_deficiency, paper_tender
 from tests.holders.conftest import Cast, book_entry_data, counts, letter_data
 from tests.holders.views.test_gd_views import FORM as GD_FORM
 from tests.holders.views.test_gd_views import notice_data as gd_data
@@ -130,9 +129,7 @@ def test_cure_form(cast: Cast, during: dt.datetime, box: str, value: str) -> Non
             w9_certified=False,
             w9_tin_last4="",
         )
-        record_deficiencies(
-            tender.pk, defects=[(DeficiencyKind.W9, "Certify.")], actor=CLERK, now=during
-        )
+        legacy_w9_deficiency(tender.pk, during, "Certify.")
     deficiency = tender.deficiencies.get()
     data: dict[str, Any] = {"tin": "123-45-6789", "w9_certified": "on", box: value}
     client = cast.client(cast.ardsley)

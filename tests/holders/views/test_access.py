@@ -47,7 +47,10 @@ def documents(cast: Cast) -> dict[str, list[str]]:
     seed = cast.seed
     tender = paper_tender(seed, EARLIER, certificates=(("R08-0001", "5000000"),))
     [deficiency] = record_deficiencies(
-        tender.pk, defects=[(DeficiencyKind.W9, "Certify your TIN.")], actor=CLERK, now=EARLIER
+        tender.pk,
+        defects=[(DeficiencyKind.SIGNATURE, "Sign the letter.")],
+        actor=CLERK,
+        now=EARLIER,
     )
     notice = receive_withdrawal(
         tender.pk,

@@ -20,7 +20,7 @@ from exchange.models import (
 )
 from exchange.services.review import CURABLE_BOXES, record_deficiencies
 from holders.forms.cures import CURABLE
-from tests.factories import CLERK, ny, paper_tender
+from tests.factories import CLERK, legacy_w9_deficiency, ny, paper_tender
 from tests.holders.conftest import EXPIRATION, Cast
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +30,17 @@ EARLIER = ny(2000, 6, 20, 10)
 
 def deficient_tender(cast: Cast, *kinds: DeficiencyKind, **letter: Any) -> Tender:
     tender = paper_tender(cast.seed, EARLIER, **letter)
-    record_deficiencies(
-        tender.pk,
-        defects=[(kind, f"Please fix: {kind.label}.") for kind in kinds],
-        actor=CLERK,
-        now=EARLIER,
-    )
+    recordable = [kind for kind in kinds if kind != DeficiencyKind.W9]
+    if recordable:
+        record_deficiencies(
+            tender.pk,
+            defects=[(kind, f"Please fix: {kind.label}.") for kind in recordable],
+            actor=CLERK,
+            now=EARLIER,
+        )
+    if DeficiencyKind.W9 in kinds:
+        # A W-9 deficiency recorded before it stopped being one: still curable here.
+        legacy_w9_deficiency(tender.pk, EARLIER, f"Please fix: {DeficiencyKind.W9.label}.")
     tender.refresh_from_db()
     return tender
 

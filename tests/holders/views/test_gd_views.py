@@ -25,7 +25,7 @@ DEADLINE = ny(2000, 6, 30, 0, 0)
 
 def notice_data(cast: Cast, **overrides: Any) -> dict[str, str]:
     data = {
-        "tendering_holder": str(cast.seed.registered.pk),
+        "tendering_holder": "Ardsley Pension Trust",
         "tendering_holder_address": "1 Ardsley Plaza\nArdsley, NY 10502",
         "registered_names": "Ardsley Pension Trust",
         "amount": "1,000,000",
@@ -42,9 +42,11 @@ def test_the_form_shows_the_deadline_and_defaults_to_today(cast: Cast, during: d
     html = cast.client(cast.empire).get(FORM).content.decode()
     assert "the end of Thursday, June 29, 2000 (midnight, New York City time)" in html
     assert 'value="2000-06-26"' in html
-    assert "Ardsley Pension Trust" in html and "Margaret Chen" in html
-    assert "Bayside" not in html  # only registered holders tender under a notice
-    assert "R08-0001" not in html  # and the guarantor sees none of their holdings
+    # Rule changed on purpose: the guarantor types the holder's name as on the paper
+    # notice; the page lists no one of the register and none of their holdings.
+    assert "Ardsley Pension Trust" not in html and "Margaret Chen" not in html
+    assert "Bayside" not in html
+    assert "R08-0001" not in html
 
 
 def test_a_notice_is_received_with_its_deadline(cast: Cast, during: dt.datetime) -> None:
@@ -70,8 +72,36 @@ def test_the_amount_is_checked_without_showing_the_position(
     response = cast.client(cast.empire).post(FORM, notice_data(cast, amount="9,000,000"))
     assert counts() == before
     html = response.content.decode()
-    assert "more than Ardsley Pension Trust has free to tender" in html
+    assert "could not record this notice as given" in html
     assert "$6,000,000.00" not in html  # what Ardsley holds stays unknown to the guarantor
+    # The refusal is word for word the one for a name nobody on the register bears, and
+    # for a participant's name (only registered holders tender under a notice).
+    for name in ("Nobody Of That Name", "Bayside Securities LLC"):
+        other = cast.client(cast.empire).post(FORM, notice_data(cast, tendering_holder=name))
+        assert _errors(other.content.decode()) == _errors(html)
+    assert counts() == before
+
+
+def _errors(html: str) -> list[str]:
+    import re
+
+    return sorted(set(re.findall(r"<li>([^<]*could not record[^<]*)</li>", html)))
+
+
+def test_the_notice_is_matched_to_the_holder_named(cast: Cast, during: dt.datetime) -> None:
+    # Case, spacing and punctuation as a person types them.
+    cast.client(cast.empire).post(
+        FORM,
+        notice_data(
+            cast,
+            tendering_holder="margaret  chen.",
+            registered_names="Margaret Chen",
+            amount="250,000",
+            certificate_numbers="",
+        ),
+    )
+    gd = GuaranteedDelivery.objects.get()
+    assert gd.tender.holder == cast.seed.second_registered
 
 
 def test_a_future_execution_date_records_nothing(cast: Cast, during: dt.datetime) -> None:
@@ -140,7 +170,7 @@ def test_a_delivery_the_service_refuses_keeps_the_position_hidden(
         deliver_data(certificates="R08-0002 2,000,000"),
     )
     html = response.content.decode()
-    assert "does not have the amount given free to tender" in html
+    assert "do not match notes of the register free to tender" in html
     assert "$1,000,000.00" not in html
     gd.refresh_from_db()
     assert gd.state == GuaranteedDeliveryState.RECEIVED
