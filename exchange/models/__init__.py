@@ -1,3 +1,14 @@
+from exchange.models.atop import (
+    AtopException,
+    AtopExceptionKind,
+    AtopExceptionStatus,
+    AtopImport,
+    AtopInstruction,
+    AtopInstructionKind,
+    AtopOutcome,
+    DtcPosition,
+    DtcPositionSource,
+)
 from exchange.models.history import ActorKind, HistoryImmutableError, StateChange
 from exchange.models.jobs import JobName, JobOutcome, JobRun
 from exchange.models.offers import (
@@ -41,11 +52,20 @@ from exchange.models.tenders import (
 __all__ = [
     "TENDER_OPEN_STATES",
     "ActorKind",
+    "AtopException",
+    "AtopExceptionKind",
+    "AtopExceptionStatus",
+    "AtopImport",
+    "AtopInstruction",
+    "AtopInstructionKind",
+    "AtopOutcome",
     "Channel",
     "DayCount",
     "Deficiency",
     "DeficiencyKind",
     "DeficiencyStatus",
+    "DtcPosition",
+    "DtcPositionSource",
     "ExchangeOffer",
     "GuaranteedDelivery",
     "GuaranteedDeliveryState",
