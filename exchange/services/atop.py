@@ -292,6 +292,16 @@ def _series(ctx: _Context, line: ActivityLine) -> NoteSeries:
     return series
 
 
+def _check_not_future(ctx: _Context, line: ActivityLine) -> None:
+    assert line.dtc_timestamp is not None
+    if line.dtc_timestamp > ctx.now:
+        raise _Refusal(
+            AtopExceptionKind.REFUSED,
+            f"DTC timed VOI {line.voi_number} at {calendars.format_ny(line.dtc_timestamp)}, after "
+            f"the desk received the file: a receipt time cannot be in the future.",
+        )
+
+
 def _check_new_position(
     ctx: _Context, line: ActivityLine, holder: Holder, series: NoteSeries
 ) -> None:
@@ -309,6 +319,7 @@ def _check_new_position(
             f"DTC timed VOI {line.voi_number} at {calendars.format_ny(line.dtc_timestamp)}, after "
             f"the expiration instant, {calendars.format_ny(ctx.offer.expiration_at)}.",
         )
+    _check_not_future(ctx, line)
     if line.quantity % series.denomination:
         raise _Refusal(
             AtopExceptionKind.DENOMINATION,
@@ -356,6 +367,13 @@ def _apply(ctx: _Context, line: ActivityLine, instruction: AtopInstruction) -> N
     assert line.dtc_timestamp is not None
     holder = _participant(ctx, line)
     kind = line.kind
+    late_withdrawal = (
+        kind == AtopInstructionKind.WITHDRAWAL and line.dtc_timestamp >= ctx.offer.expiration_at
+    )
+    if kind == AtopInstructionKind.COVER or (
+        kind == AtopInstructionKind.WITHDRAWAL and not late_withdrawal
+    ):
+        _check_not_future(ctx, line)
     if kind in (AtopInstructionKind.TENDER, AtopInstructionKind.PROTECT):
         series = _series(ctx, line)
         _check_new_position(ctx, line, holder, series)

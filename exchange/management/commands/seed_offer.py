@@ -13,6 +13,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from exchange.demo.atop import load_demo_atop
 from exchange.demo.cast import load_demo_tenders
 from exchange.models import (
     ActorKind,
@@ -44,6 +45,7 @@ EXPIRATION_AT = (dt.date(2000, 7, 12), dt.time(17, 0))  # 5:00 p.m. New York Cit
 SERIES = [
     {
         "slug": "2008-senior",
+        "original_cusip": "52729NAG5",
         "name": "11% Senior Notes due 2008",
         "coupon_rate": Decimal("0.11000"),
         "maturity_date": dt.date(2008, 3, 15),
@@ -52,6 +54,7 @@ SERIES = [
     },
     {
         "slug": "2010-senior",
+        "original_cusip": "52729NAS9",
         "name": "11 1/4% Senior Notes due 2010",
         "coupon_rate": Decimal("0.11250"),
         "maturity_date": dt.date(2010, 3, 15),
@@ -60,6 +63,7 @@ SERIES = [
     },
     {
         "slug": "2010-senior-discount",
+        "original_cusip": "52729NAT7",
         "name": "12 7/8% Senior Discount Notes due 2010",
         "coupon_rate": Decimal("0.12875"),
         "maturity_date": dt.date(2010, 3, 15),
@@ -349,6 +353,12 @@ class Command(BaseCommand):
             )
             if made:
                 self.stdout.write(f"Demo tenders: {made}, in every state an open offer can show.")
+                atop = load_demo_atop(offer, shift=shift, now=now)
+                self.stdout.write(
+                    f"Demo ATOP activity: {atop.new_tenders} tenders, {atop.withdrawals} "
+                    f"withdrawals, {atop.protects} protects, {atop.covers} covers, "
+                    f"{atop.exception_count} exceptions in the queue."
+                )
         self.stdout.write(
             f"Seeded {offer.slug}: {offer.get_state_display()}, expires "
             f"{calendars.format_ny(offer.expiration_at)}; exchange date "

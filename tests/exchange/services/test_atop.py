@@ -366,3 +366,15 @@ def test_reject_and_escalate_are_recorded_and_escalated_needs_a_supervisor(
         ("exchange.atop_exception.escalated", "open", "escalated"),
         ("exchange.atop_exception.rejected", "escalated", "rejected"),
     ]
+
+
+@pytest.mark.django_db
+def test_a_dtc_timestamp_after_the_import_is_not_trusted(atop_seed: SeedOffer) -> None:
+    summary = run(
+        atop_seed,
+        row("F-1", "tender", "1000000", "2000-06-26T10:00:01"),
+        now=ny(2000, 6, 26, 10, 0),
+    )
+    assert [k for _, k, _ in summary.exceptions] == [AtopExceptionKind.REFUSED]
+    assert "future" in summary.exceptions[0][2]
+    assert not Tender.objects.exists()
