@@ -1,4 +1,4 @@
-"""DTC ATOP activity: the agent's activity file, applied through the portal's services.
+"""The ATOP import, applied through the portal's services.
 
 Each line is one voluntary offering instruction (VOI). It is recorded once per offer by
 its VOI number (a unique constraint, so two files or two processes carrying one VOI
@@ -14,21 +14,17 @@ strictly before it, a cover before its protect's deadline.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 
 from exchange.models import (
     AtopException,
     AtopExceptionKind,
-    AtopExceptionStatus,
     AtopImport,
     AtopInstruction,
     AtopInstructionKind,
@@ -39,7 +35,7 @@ from exchange.models import (
     NoteSeries,
     SignerCapacity,
 )
-from exchange.models.atop import UNRESOLVED_EXCEPTION_STATES
+from exchange.services.atop.files import ActivityLine, read_activity_file
 from exchange.services.base import Actor, DeskError, lock_offer_shared, record, require_aware
 from exchange.services.guaranteed_deliveries import fulfil_guaranteed_delivery, receive_protect
 from exchange.services.tenders import LetterOfTransmittal, available_to_tender, receive_tender
@@ -47,161 +43,7 @@ from exchange.services.withdrawals import NoticeOfWithdrawal, receive_withdrawal
 from exchange.terms import calendars
 from holders.models import Holder, HolderKind
 
-# The activity file's columns, in the order the README documents them.
-COLUMNS = (
-    "participant_number",
-    "participant_name",
-    "voi_number",
-    "cusip",
-    "quantity",
-    "instruction_type",
-    "dtc_timestamp",
-    "agents_message",
-    "original_voi",
-    "beneficial_owners",
-)
-REQUIRED_COLUMNS = COLUMNS[:8]
-_YES = {"y", "yes", "true", "1"}
-_NO = {"n", "no", "false", "0", ""}
-_KINDS = {k.value: k for k in AtopInstructionKind}
-_VOI = re.compile(r"^[A-Za-z0-9-]{1,40}$")
-_CUSIP = re.compile(r"^[0-9A-Z]{9}$")
 PROGRESS_EVERY = 500
-
-
-@dataclass(frozen=True)
-class ActivityLine:
-    """One line of the file: read, or unreadable with the reason."""
-
-    line_number: int
-    raw: str
-    error: str = ""
-    voi_number: str = ""
-    kind: str = ""
-    participant_number: str = ""
-    participant_name: str = ""
-    cusip: str = ""
-    quantity: Decimal = Decimal("0")
-    dtc_timestamp: dt.datetime | None = None
-    agents_message: bool = False
-    related_voi: str = ""
-    beneficial_owners: str = ""
-
-    @property
-    def content_hash(self) -> str:
-        """What identifies the instruction's content; the raw text for an unreadable line."""
-        if self.error:
-            basis = "unreadable|" + self.raw
-        else:
-            assert self.dtc_timestamp is not None
-            basis = "|".join(
-                [
-                    self.voi_number,
-                    self.kind,
-                    self.participant_number,
-                    self.participant_name,
-                    self.cusip,
-                    f"{self.quantity:.2f}",
-                    self.dtc_timestamp.astimezone(dt.UTC).isoformat(),
-                    "Y" if self.agents_message else "N",
-                    self.related_voi,
-                    self.beneficial_owners,
-                ]
-            )
-        return hashlib.sha256(basis.encode()).hexdigest()
-
-
-def _timestamp(text: str) -> dt.datetime:
-    """ISO 8601; without an offset it is New York time, DTC's clock."""
-    moment = dt.datetime.fromisoformat(text.strip())
-    if moment.tzinfo is None:
-        return calendars.ny_instant(moment.date(), moment.time())
-    return moment.astimezone(dt.UTC)
-
-
-def _read_line(number: int, row: dict[str, str], raw: str) -> ActivityLine:
-    values = {k: (row.get(k) or "").strip() for k in COLUMNS}
-    problems: list[str] = []
-    voi = values["voi_number"]
-    if not _VOI.match(voi):
-        problems.append(f"VOI number “{voi}” is not 1-40 letters, digits or hyphens")
-    kind = _KINDS.get(values["instruction_type"].lower())
-    if kind is None:
-        problems.append(
-            f"instruction type “{values['instruction_type']}” is not one of " + ", ".join(_KINDS)
-        )
-    quantity = Decimal("0")
-    try:
-        quantity = Decimal(values["quantity"].replace(",", ""))
-        if (
-            not quantity.is_finite()
-            or quantity <= 0
-            or quantity != quantity.quantize(Decimal("0.01"))
-        ):
-            raise InvalidOperation
-    except InvalidOperation:
-        problems.append(
-            f"quantity “{values['quantity']}” is not a positive amount in dollars and cents"
-        )
-    moment = None
-    try:
-        moment = _timestamp(values["dtc_timestamp"])
-    except ValueError:
-        problems.append(
-            f"DTC timestamp “{values['dtc_timestamp']}” is not an ISO 8601 date and time"
-        )
-    flag = values["agents_message"].lower()
-    if flag not in _YES | _NO:
-        problems.append(f"Agent's Message flag “{values['agents_message']}” is not Y or N")
-    if not values["participant_number"]:
-        problems.append("the participant number is missing")
-    related = values["original_voi"]
-    if kind in (AtopInstructionKind.WITHDRAWAL, AtopInstructionKind.COVER) and not related:
-        problems.append(
-            f"a {kind.value} must name the original VOI it {'withdraws' if kind == AtopInstructionKind.WITHDRAWAL else 'covers'}"
-        )
-    if problems:
-        return ActivityLine(
-            number, raw, error="; ".join(problems).capitalize() + ".", voi_number=voi[:40]
-        )
-    return ActivityLine(
-        line_number=number,
-        raw=raw,
-        voi_number=voi,
-        kind=kind.value,  # type: ignore[union-attr]
-        participant_number=values["participant_number"].lstrip("0").zfill(4),
-        participant_name=values["participant_name"][:200],
-        cusip=values["cusip"].upper(),
-        quantity=quantity,
-        dtc_timestamp=moment,
-        agents_message=flag in _YES,
-        related_voi=related,
-        beneficial_owners=values["beneficial_owners"],
-    )
-
-
-def read_activity_file(text: str) -> list[ActivityLine]:
-    """The file's lines; refuses a file whose header lacks a required column."""
-    text = text.lstrip("\ufeff")
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise DeskError(
-            "This is not an ATOP activity file: its first line must name the columns "
-            + ", ".join(COLUMNS)
-            + f" (missing: {', '.join(missing)}). Nothing was imported."
-        )
-    reader.fieldnames = header
-    raw_lines = text.splitlines()
-    lines: list[ActivityLine] = []
-    for row in reader:
-        number = reader.line_num
-        raw = raw_lines[number - 1] if number - 1 < len(raw_lines) else ""
-        if not any((v or "").strip() for v in row.values() if isinstance(v, str)):
-            continue
-        lines.append(_read_line(number, row, raw))
-    return lines
 
 
 @dataclass
@@ -691,171 +533,3 @@ def import_activity(
         offer=offer,
     )
     return summary
-
-
-# --- the exceptions queue ---------------------------------------------------------------
-
-
-def _lock_exception(exception_id: int) -> AtopException:
-    offer_id = AtopException.objects.values_list("offer_id", flat=True).get(pk=exception_id)
-    lock_offer_shared(offer_id)
-    return AtopException.objects.select_for_update().get(pk=exception_id)
-
-
-def _check_may_resolve(exception: AtopException, *, supervisor: bool) -> None:
-    if exception.status not in UNRESOLVED_EXCEPTION_STATES:
-        raise DeskError(
-            f"This exception was already resolved ({exception.get_status_display().lower()})."
-        )
-    if exception.status == AtopExceptionStatus.ESCALATED and not supervisor:
-        raise DeskError("This exception was escalated: a supervisor resolves it.")
-
-
-def _close(
-    exception: AtopException, status: str, note: str, *, actor: Actor, now: dt.datetime, action: str
-) -> AtopException:
-    previous = exception.status
-    exception.status = status
-    exception.resolution_note = note
-    if status != AtopExceptionStatus.ESCALATED:
-        exception.resolved_at = now
-        exception.resolved_by = actor.user if actor.user is not None and actor.user.pk else None
-        exception.resolved_by_label = actor.label
-    exception.save(
-        update_fields=[
-            "status",
-            "resolution_note",
-            "resolved_at",
-            "resolved_by",
-            "resolved_by_label",
-            "matched_holder",
-        ]
-    )
-    record(
-        exception,
-        action=action,
-        from_state=previous,
-        to_state=status,
-        actor=actor,
-        now=now,
-        reason=note,
-        offer=exception.offer_id,
-    )
-    return exception
-
-
-@transaction.atomic
-def reject_exception(
-    exception_id: int, *, reason: str, actor: Actor, now: dt.datetime, supervisor: bool = False
-) -> AtopException:
-    """The line stays unapplied; the reason is what the desk tells the participant."""
-    require_aware(now)
-    if not reason.strip():
-        raise DeskError("Give the reason the instruction is rejected.", field="reason")
-    exception = _lock_exception(exception_id)
-    _check_may_resolve(exception, supervisor=supervisor)
-    return _close(
-        exception,
-        AtopExceptionStatus.REJECTED,
-        reason.strip(),
-        actor=actor,
-        now=now,
-        action="exchange.atop_exception.rejected",
-    )
-
-
-@transaction.atomic
-def escalate_exception(
-    exception_id: int, *, note: str, actor: Actor, now: dt.datetime
-) -> AtopException:
-    require_aware(now)
-    if not note.strip():
-        raise DeskError("Say what the supervisor should decide.", field="note")
-    exception = _lock_exception(exception_id)
-    if exception.status != AtopExceptionStatus.OPEN:
-        raise DeskError(f"This exception is {exception.get_status_display().lower()}.")
-    return _close(
-        exception,
-        AtopExceptionStatus.ESCALATED,
-        note.strip(),
-        actor=actor,
-        now=now,
-        action="exchange.atop_exception.escalated",
-    )
-
-
-@transaction.atomic
-def match_exception(
-    exception_id: int,
-    *,
-    holder_id: int,
-    note: str,
-    actor: Actor,
-    now: dt.datetime,
-    supervisor: bool = False,
-) -> AtopException:
-    """A participant unknown to the register is matched to a DTC participant holder, and the
-    instruction is then applied through the same services, at DTC's timestamp."""
-    require_aware(now)
-    exception = _lock_exception(exception_id)
-    _check_may_resolve(exception, supervisor=supervisor)
-    if exception.kind != AtopExceptionKind.UNKNOWN_PARTICIPANT or exception.instruction_id is None:
-        raise DeskError(
-            "Only a participant unknown to the register is matched to a holder; reject or "
-            "escalate this exception."
-        )
-    holder = Holder.objects.get(pk=holder_id)
-    if holder.kind != HolderKind.DTC_PARTICIPANT:
-        raise DeskError(f"{holder.name} is not a DTC participant.", field="holder")
-    instruction = AtopInstruction.objects.select_for_update().get(pk=exception.instruction_id)
-    offer = ExchangeOffer.objects.get(pk=exception.offer_id)
-    ctx = _context(offer, actor, now)
-    ctx.participants[instruction.participant_number] = holder
-    line = ActivityLine(
-        line_number=instruction.line_number,
-        raw=exception.line,
-        voi_number=instruction.voi_number,
-        kind=instruction.kind,
-        participant_number=instruction.participant_number,
-        participant_name=instruction.participant_name,
-        cusip=instruction.cusip,
-        quantity=instruction.quantity,
-        dtc_timestamp=instruction.dtc_timestamp,
-        agents_message=instruction.agents_message,
-        related_voi=instruction.related_voi,
-        beneficial_owners=instruction.beneficial_owners,
-    )
-    try:
-        with transaction.atomic():
-            _apply(ctx, line, instruction)
-    except _Refusal as refusal:
-        raise DeskError(
-            f"Matched to {holder.name}, the instruction is still refused: {refusal.message}"
-        ) from None
-    instruction.outcome = AtopOutcome.APPLIED
-    instruction.save(update_fields=["outcome", "tender", "guaranteed_delivery", "withdrawal"])
-    exception.matched_holder = holder
-    return _close(
-        exception,
-        AtopExceptionStatus.MATCHED,
-        f"Participant {instruction.participant_number} matched to {holder.name}. {note.strip()}".strip(),
-        actor=actor,
-        now=now,
-        action="exchange.atop_exception.matched",
-    )
-
-
-def open_exceptions(offer_id: int) -> Iterable[AtopException]:
-    return AtopException.objects.filter(offer_id=offer_id, status__in=UNRESOLVED_EXCEPTION_STATES)
-
-
-__all__ = [
-    "COLUMNS",
-    "ActivityLine",
-    "ImportSummary",
-    "escalate_exception",
-    "import_activity",
-    "match_exception",
-    "read_activity_file",
-    "reject_exception",
-]
