@@ -473,9 +473,11 @@ def import_activity(
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     atop_import: AtopImport | None = None,
+    bulk: bool = True,
 ) -> ImportSummary:
-    """Import an activity file (each line its own transaction). With `dry_run`, do the
-    same work and roll it all back: the preview is what the import would do now."""
+    """Import an activity file: runs of plain tenders set-based (atop.bulk), every other
+    line in a transaction of its own (`bulk=False`: every line so). With `dry_run`, do
+    the same work and roll it all back: the preview is what the import would do now."""
     require_aware(now)
     lines = read_activity_file(text)
     offer = ExchangeOffer.objects.get(pk=offer_id)
@@ -492,13 +494,41 @@ def import_activity(
             actor_label=actor.label,
             lines=len(lines),
         )
-        for done, line in enumerate(lines, start=1):
-            outcome, exception = _import_line(ctx, record_of, line)
+        from exchange.services.atop.bulk import CHUNK_SIZE, import_tender_chunk, is_plain_tender
+
+        done = 0
+
+        def tell(outcome: str, exception: tuple[int, str, str] | None) -> None:
+            nonlocal done
             summary.count(outcome)
             if exception is not None:
                 summary.exceptions.append(exception)
+            done += 1
             if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(lines)):
                 progress(done, len(lines))
+
+        position = 0
+        while position < len(lines):
+            run_end = position
+            if bulk:
+                while (
+                    run_end < len(lines)
+                    and run_end - position < CHUNK_SIZE
+                    and is_plain_tender(lines[run_end])
+                ):
+                    run_end += 1
+            if run_end > position:
+                # A run of plain tenders: set-based, then one by one what it left.
+                outcomes, left = import_tender_chunk(ctx, record_of, lines[position:run_end])
+                for outcome, exception in outcomes.values():
+                    tell(outcome, exception)
+                for line in left:
+                    tell(*_import_line(ctx, record_of, line))
+                position = run_end
+            else:
+                tell(*_import_line(ctx, record_of, lines[position]))
+                position += 1
+        summary.exceptions.sort(key=lambda exception: exception[0])
         return record_of
 
     if dry_run:

@@ -1,0 +1,274 @@
+"""The set-based path for the bulk of an activity file: plain tenders, in chunks.
+
+Near expiration a report carries tens of thousands of tenders; one transaction and a
+dozen queries per line would take minutes. A run of consecutive tender lines is taken
+here as one chunk, in one transaction, in the desk's lock order (the offer shared, then
+the chunk's participants FOR UPDATE, as receive_tender locks its holder), and each line
+meets the same checks in the same order as the per-line path (`apply._apply` then
+`receive_tender`): participant, CUSIP, Agent's Message, expiration, a receipt time not in
+the future, denomination, the participant's free position (less what the chunk's earlier
+lines took), the offer open to that receipt. What passes is written with bulk inserts:
+the tenders, their instructions, their history rows, and one mail each after commit;
+what fails becomes an exception as on the per-line path.
+
+Anything the chunk cannot decide alone goes back to the per-line path after it commits:
+a VOI already recorded, one the chunk carries twice, or a chunk whose insert meets a
+VOI another process recorded meanwhile (the unique key; the chunk's savepoint rolls
+back and each of its lines is imported on its own). tests/exchange/services/
+test_atop_bulk.py proves both paths leave the same records.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from exchange.models import (
+    AtopException,
+    AtopExceptionKind,
+    AtopImport,
+    AtopInstruction,
+    AtopInstructionKind,
+    AtopOutcome,
+    Channel,
+    StateChange,
+    Tender,
+    TenderState,
+)
+from exchange.models.tenders import new_reference
+from exchange.services import notifications
+from exchange.services.atop.apply import (
+    _check_not_future,
+    _Context,
+    _participant,
+    _Refusal,
+    _refusal_of,
+    _series,
+    atop_letter,
+)
+from exchange.services.atop.files import ActivityLine
+from exchange.services.base import DeskError, history_row, lock_offer_shared
+from exchange.services.tenders import _check_offer_takes_tenders, available_to_tender
+from exchange.terms import calendars
+from holders.models import Holder
+
+CHUNK_SIZE = 2_000
+Outcome = tuple[str, tuple[int, str, str] | None]
+
+
+def is_plain_tender(line: ActivityLine) -> bool:
+    return not line.error and line.kind == AtopInstructionKind.TENDER
+
+
+def _instruction(
+    ctx: _Context, atop_import: AtopImport, line: ActivityLine, outcome: str
+) -> AtopInstruction:
+    return AtopInstruction(
+        offer=ctx.offer,
+        voi_number=line.voi_number,
+        kind=line.kind,
+        participant_number=line.participant_number,
+        participant_name=line.participant_name,
+        cusip=line.cusip,
+        quantity=line.quantity,
+        dtc_timestamp=line.dtc_timestamp,
+        agents_message=line.agents_message,
+        related_voi=line.related_voi,
+        beneficial_owners=line.beneficial_owners,
+        content_hash=line.content_hash,
+        first_import=atop_import,
+        line_number=line.line_number,
+        outcome=outcome,
+    )
+
+
+def import_tender_chunk(
+    ctx: _Context, atop_import: AtopImport, lines: Sequence[ActivityLine]
+) -> tuple[dict[int, Outcome], list[ActivityLine]]:
+    """Import a run of tender lines set-based. Returns each decided line's outcome by line
+    number, and the lines left for the per-line path (in file order)."""
+    vois = [line.voi_number for line in lines]
+    counts: dict[str, int] = defaultdict(int)
+    for voi in vois:
+        counts[voi] += 1
+    with transaction.atomic():
+        offer = lock_offer_shared(ctx.offer.pk)
+        seen = set(
+            AtopInstruction.objects.filter(offer=ctx.offer, voi_number__in=vois).values_list(
+                "voi_number", flat=True
+            )
+        )
+        mine = [
+            line for line in lines if counts[line.voi_number] == 1 and line.voi_number not in seen
+        ]
+        left = [line for line in lines if line not in mine]
+        holders = {
+            ctx.participants[line.participant_number].pk
+            for line in mine
+            if line.participant_number in ctx.participants
+        }
+        # As receive_tender does for one: the participants' rows, so no concurrent tender of
+        # theirs can count the same position (ids in order, so two chunks cannot deadlock).
+        list(
+            Holder.objects.select_for_update()
+            .filter(pk__in=sorted(holders))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        free: dict[tuple[int, int, object], Decimal] = {}
+        taken: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        applied: list[tuple[ActivityLine, Holder, object]] = []
+        refused: list[tuple[ActivityLine, _Refusal]] = []
+        for line in mine:
+            assert line.dtc_timestamp is not None
+            try:
+                holder = _participant(ctx, line)
+                series = _series(ctx, line)
+                _check_tender(ctx, line)
+                day = calendars.ny_date(line.dtc_timestamp)
+                key = (holder.pk, series.pk, day)
+                if key not in free:
+                    free[key] = available_to_tender(holder, series, day, Channel.BOOK_ENTRY)
+                available = free[key] - taken[(holder.pk, series.pk)]
+                if line.quantity % series.denomination:
+                    raise _Refusal(
+                        AtopExceptionKind.DENOMINATION,
+                        f"${line.quantity:,.2f} is not a multiple of ${series.denomination:,.0f} "
+                        f"{series.amount_label} of the {series.name}.",
+                    )
+                if line.quantity > available:
+                    raise _Refusal(
+                        AtopExceptionKind.OVER_POSITION,
+                        f"{holder.name} has ${available:,.2f} {series.amount_label} of the "
+                        f"{series.name} free to tender; VOI {line.voi_number} is for "
+                        f"${line.quantity:,.2f}.",
+                    )
+                try:
+                    _check_offer_takes_tenders(offer, line.dtc_timestamp, reported=True)
+                except DeskError as error:
+                    raise _refusal_of(error) from None
+            except _Refusal as refusal:
+                refused.append((line, refusal))
+                continue
+            taken[(holder.pk, series.pk)] += line.quantity
+            applied.append((line, holder, series))
+        try:
+            with transaction.atomic():
+                outcomes = _write(ctx, atop_import, applied, refused)
+        except IntegrityError:
+            # Another process recorded one of these VOIs (or one of these exceptions) since
+            # the check above: let the per-line path sort each out.
+            return {}, list(lines)
+    return outcomes, left
+
+
+def _check_tender(ctx: _Context, line: ActivityLine) -> None:
+    """The per-line path's checks before the position, in its order (apply._check_new_position)."""
+    assert line.dtc_timestamp is not None
+    if not line.agents_message:
+        raise _Refusal(
+            AtopExceptionKind.NO_AGENTS_MESSAGE,
+            f"VOI {line.voi_number} came without an Agent's Message: the participant is not bound "
+            f"to the letter of transmittal, so nothing is tendered.",
+        )
+    if line.dtc_timestamp > ctx.offer.expiration_at:
+        raise _Refusal(
+            AtopExceptionKind.LATE,
+            f"DTC timed VOI {line.voi_number} at {calendars.format_ny(line.dtc_timestamp)}, after "
+            f"the expiration instant, {calendars.format_ny(ctx.offer.expiration_at)}.",
+        )
+    _check_not_future(ctx, line)
+
+
+def _write(
+    ctx: _Context,
+    atop_import: AtopImport,
+    applied: list[tuple[ActivityLine, Holder, object]],
+    refused: list[tuple[ActivityLine, _Refusal]],
+) -> dict[int, Outcome]:
+    submitted_by = ctx.actor.user if ctx.actor.user is not None and ctx.actor.user.pk else None
+    tenders = Tender.objects.bulk_create(
+        [
+            Tender(
+                offer=ctx.offer,
+                series=series,
+                holder=holder,
+                submitted_by=submitted_by,
+                # bulk_create skips save(), which draws the reference.
+                reference=new_reference("LT"),
+                channel=Channel.BOOK_ENTRY,
+                state=TenderState.RECEIVED,
+                received_at=line.dtc_timestamp,
+                amount=line.quantity,
+                **atop_letter(line, holder),  # type: ignore[arg-type]
+            )
+            for line, holder, series in applied
+        ]
+    )
+    instructions = [
+        _instruction(ctx, atop_import, line, AtopOutcome.APPLIED) for line, _, _ in applied
+    ]
+    for instruction, tender in zip(instructions, tenders, strict=True):
+        instruction.tender = tender
+    refused_instructions = [
+        _instruction(ctx, atop_import, line, AtopOutcome.EXCEPTION) for line, _ in refused
+    ]
+    AtopInstruction.objects.bulk_create(instructions + refused_instructions)
+    exceptions = AtopException.objects.bulk_create(
+        [
+            AtopException(
+                offer=ctx.offer,
+                atop_import=atop_import,
+                line_number=line.line_number,
+                line=line.raw,
+                voi_number=line.voi_number,
+                content_hash=line.content_hash,
+                instruction=instruction,
+                kind=refusal.kind,
+                message=refusal.message,
+                raised_at=ctx.now,
+            )
+            for (line, refusal), instruction in zip(refused, refused_instructions, strict=True)
+        ]
+    )
+    history = [
+        history_row(
+            tender,
+            action="exchange.tender.received",
+            from_state="",
+            to_state=tender.state,
+            actor=ctx.actor,
+            now=ctx.now,
+            reason=f"{tender.get_channel_display()}: ${tender.amount:,.2f} "
+            f"{series.amount_label} of the {series.name}.",  # type: ignore[attr-defined]
+            offer=ctx.offer,
+        )
+        for tender, (_, _, series) in zip(tenders, applied, strict=True)
+    ]
+    history += [
+        history_row(
+            exception,
+            action="exchange.atop_exception.raised",
+            from_state="",
+            to_state=exception.status,
+            actor=ctx.actor,
+            now=ctx.now,
+            reason=f"{atop_import.file_name} line {exception.line_number}: {exception.message}",
+            offer=ctx.offer,
+        )
+        for exception in exceptions
+    ]
+    StateChange.objects.bulk_create(history)
+    notifications.tenders_received([t.pk for t in tenders])
+    outcomes: dict[int, Outcome] = {
+        line.line_number: (AtopInstructionKind.TENDER.value, None) for line, _, _ in applied
+    }
+    for line, refusal in refused:
+        outcomes[line.line_number] = (
+            "exception",
+            (line.line_number, refusal.kind.value, refusal.message),
+        )
+    return outcomes
