@@ -20,11 +20,13 @@ test_atop_bulk.py proves both paths leave the same records.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
 
 from exchange.models import (
     AtopException,
@@ -38,7 +40,7 @@ from exchange.models import (
     Tender,
     TenderState,
 )
-from exchange.models.tenders import new_reference
+from exchange.models.tenders import TENDER_OPEN_STATES, new_reference
 from exchange.services import notifications
 from exchange.services.atop.apply import (
     _check_not_future,
@@ -51,9 +53,9 @@ from exchange.services.atop.apply import (
 )
 from exchange.services.atop.files import ActivityLine
 from exchange.services.base import DeskError, history_row, lock_offer_shared
-from exchange.services.tenders import _check_offer_takes_tenders, available_to_tender
+from exchange.services.tenders import _check_offer_takes_tenders
 from exchange.terms import calendars
-from holders.models import Holder
+from holders.models import Holder, Holding, HoldingForm
 
 CHUNK_SIZE = 2_000
 Outcome = tuple[str, tuple[int, str, str] | None]
@@ -96,15 +98,23 @@ def import_tender_chunk(
         counts[voi] += 1
     with transaction.atomic():
         offer = lock_offer_shared(ctx.offer.pk)
-        seen = set(
+        seen = dict(
             AtopInstruction.objects.filter(offer=ctx.offer, voi_number__in=vois).values_list(
-                "voi_number", flat=True
+                "voi_number", "content_hash"
             )
         )
+        # A VOI recorded before with this very content: nothing to do (the per-line path
+        # says the same); with other content, the per-line path raises the exception.
+        already = {
+            line.line_number
+            for line in lines
+            if counts[line.voi_number] == 1 and seen.get(line.voi_number) == line.content_hash
+        }
         mine = [
             line for line in lines if counts[line.voi_number] == 1 and line.voi_number not in seen
         ]
-        left = [line for line in lines if line not in mine]
+        decided = already | {line.line_number for line in mine}
+        left = [line for line in lines if line.line_number not in decided]
         holders = {
             ctx.participants[line.participant_number].pk
             for line in mine
@@ -118,7 +128,7 @@ def import_tender_chunk(
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-        free: dict[tuple[int, int, object], Decimal] = {}
+        positions = _Positions(sorted(holders), [s.pk for s in ctx.series_by_cusip.values()])
         taken: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
         applied: list[tuple[ActivityLine, Holder, object]] = []
         refused: list[tuple[ActivityLine, _Refusal]] = []
@@ -129,10 +139,9 @@ def import_tender_chunk(
                 series = _series(ctx, line)
                 _check_tender(ctx, line)
                 day = calendars.ny_date(line.dtc_timestamp)
-                key = (holder.pk, series.pk, day)
-                if key not in free:
-                    free[key] = available_to_tender(holder, series, day, Channel.BOOK_ENTRY)
-                available = free[key] - taken[(holder.pk, series.pk)]
+                available = (
+                    positions.free(holder.pk, series.pk, day) - taken[(holder.pk, series.pk)]
+                )
                 if line.quantity % series.denomination:
                     raise _Refusal(
                         AtopExceptionKind.DENOMINATION,
@@ -162,7 +171,48 @@ def import_tender_chunk(
             # Another process recorded one of these VOIs (or one of these exceptions) since
             # the check above: let the per-line path sort each out.
             return {}, list(lines)
+    outcomes.update({number: ("already", None) for number in already})
     return outcomes, left
+
+
+class _Positions:
+    """available_to_tender(holder, series, day, BOOK_ENTRY) for many holders at once, from
+    two queries: their holdings, and what they have tendered and not withdrawn. The
+    same sums (tests/exchange/services/test_atop_bulk.py compares them)."""
+
+    def __init__(self, holder_ids: Sequence[int], series_ids: Sequence[int]) -> None:
+        self.holdings: dict[tuple[int, int], list[tuple[dt.date, dt.date | None, str, Decimal]]]
+        self.holdings = defaultdict(list)
+        for holder_id, series_id, start, until, form, amount in Holding.objects.filter(
+            holder_id__in=holder_ids, series_id__in=series_ids
+        ).values_list(
+            "holder_id", "series_id", "effective_from", "effective_until", "form", "amount"
+        ):
+            self.holdings[(holder_id, series_id)].append((start, until, form, amount))
+        self.open_all: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        self.open_book_entry: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+        for holder_id, series_id, channel, total in (
+            Tender.objects.filter(
+                holder_id__in=holder_ids,
+                series_id__in=series_ids,
+                state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED],
+            )
+            .values_list("holder_id", "series_id", "channel")
+            .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
+        ):
+            self.open_all[(holder_id, series_id)] += total
+            if channel == Channel.BOOK_ENTRY:
+                self.open_book_entry[(holder_id, series_id)] += total
+
+    def free(self, holder_id: int, series_id: int, day: dt.date) -> Decimal:
+        held = held_dtc = Decimal("0")
+        for start, until, form, amount in self.holdings[(holder_id, series_id)]:
+            if start <= day and (until is None or until > day):  # Holding.of_record_on
+                held += amount
+                if form == HoldingForm.DTC_POSITION:
+                    held_dtc += amount
+        key = (holder_id, series_id)
+        return min(held - self.open_all[key], held_dtc - self.open_book_entry[key])
 
 
 def _check_tender(ctx: _Context, line: ActivityLine) -> None:
