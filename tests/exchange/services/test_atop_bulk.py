@@ -3,7 +3,9 @@ the same tenders, instructions, exceptions and history, and the same mails."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +15,7 @@ from django.db import transaction
 from exchange.models import (
     AtopException,
     AtopInstruction,
+    Channel,
     ExchangeOffer,
     StateChange,
     Tender,
@@ -196,3 +199,35 @@ def test_set_based_tenders_after_the_expiration_job_alike(atop_seed: SeedOffer) 
     in_bulk, got = _import_and_undo(atop_seed, text, use_bulk=True)
     assert in_bulk == one_by_one and got == expected
     assert one_by_one.new_tenders == 1
+
+
+@pytest.mark.django_db
+def test_chunk_positions_equal_available_to_tender(atop_seed: SeedOffer) -> None:
+    from exchange.services.atop.bulk import _Positions
+    from exchange.services.tenders import available_to_tender
+    from holders.models import Holding, HoldingForm
+    from tests.factories import book_entry_tender, give_certificate, paper_tender
+
+    participant = atop_seed.participant
+    # A participant with certificates too, a position that ends and one that starts.
+    give_certificate(participant, atop_seed.senior_2008, "P-1", "3000000")
+    Holding.objects.create(
+        holder=participant,
+        series=atop_seed.senior_2008,
+        form=HoldingForm.DTC_POSITION,
+        amount=Decimal("7000000"),
+        effective_from=dt.date(2000, 7, 1),
+    )
+    Holding.objects.filter(holder=participant, series=atop_seed.senior_2010).update(
+        effective_until=dt.date(2000, 7, 5)
+    )
+    book_entry_tender(atop_seed, ny(2000, 6, 26, 10), "10000000")
+    paper_tender(atop_seed, ny(2000, 6, 26, 11))
+    holders = [participant, atop_seed.registered, atop_seed.second_registered]
+    positions = _Positions([h.pk for h in holders], [s.pk for s in atop_seed.all_series])
+    for holder in holders:
+        for series in atop_seed.all_series:
+            for day in (dt.date(2000, 6, 30), dt.date(2000, 7, 1), dt.date(2000, 7, 5)):
+                assert positions.free(holder.pk, series.pk, day) == available_to_tender(
+                    holder, series, day, Channel.BOOK_ENTRY
+                ), (holder, series, day)
