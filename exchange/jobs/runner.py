@@ -23,6 +23,7 @@ from exchange.models import (
     JobRun,
     OfferState,
 )
+from exchange.selectors.atop import reconcile_positions
 from exchange.selectors.reconciliation import reconcile
 from exchange.services.base import Actor, DeskError
 from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
@@ -44,7 +45,14 @@ def _reconcile(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]
         f"{r.pending:,.2f}" + ("" if r.balanced else " MISMATCH " + ", ".join(r.anomalies))
         for r in rows
     )
-    if all(r.balanced for r in rows):
+    positions = reconcile_positions(offer)
+    if positions:
+        summary += "; DTC account: " + "; ".join(
+            f"{p.series.original_cusip}: {p.held:,.2f} held, {p.expected:,.2f} expected"
+            + ("" if p.balanced else f" MISMATCH (difference {p.difference:,.2f})")
+            for p in positions
+        )
+    if all(r.balanced for r in rows) and all(p.balanced for p in positions):
         return JobOutcome.DONE, f"balanced — {summary}"
     message = f"Reconciliation of {offer.slug} does not balance as of {calendars.format_ny(now)}: {summary}"
     mail_admins(

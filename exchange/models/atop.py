@@ -27,8 +27,18 @@ class AtopOutcome(models.TextChoices):
     EXCEPTION = "exception", "Exception"
 
 
+class AtopImportState(models.TextChoices):
+    PREVIEWING = "previewing", "Preview being prepared"
+    PREVIEWED = "previewed", "Previewed: awaiting a clerk's confirmation"
+    IMPORTING = "importing", "Importing"
+    IMPORTED = "imported", "Imported"
+    FAILED = "failed", "Failed"
+
+
 class AtopImport(models.Model):
-    """One activity file as it was imported (a dry run records nothing, not even this)."""
+    """One activity file as received: uploaded and previewed in the admin, then imported
+    once a clerk confirms (the operator command imports at once). The file's text is
+    kept as received. A dry run of the command records nothing, not even this."""
 
     offer = models.ForeignKey(
         "exchange.ExchangeOffer", on_delete=models.PROTECT, related_name="atop_imports"
@@ -49,6 +59,18 @@ class AtopImport(models.Model):
     already_recorded = models.PositiveIntegerField(
         default=0, help_text="Lines whose VOI was recorded before with the same content."
     )
+    state = models.CharField(
+        max_length=16, choices=AtopImportState.choices, default=AtopImportState.IMPORTED
+    )
+    content = models.TextField(blank=True, help_text="The file as received.")
+    preview = models.JSONField(null=True, blank=True)
+    lines_done = models.PositiveIntegerField(default=0)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_by_label = models.CharField(max_length=150, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    detail = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-imported_at", "-id"]

@@ -493,7 +493,9 @@ def import_activity(
             imported_by=actor.user if actor.user is not None and actor.user.pk else None,
             actor_label=actor.label,
             lines=len(lines),
+            content=text,
         )
+        # Imported here: the set-based path builds on this module's checks.
         from exchange.services.atop.bulk import CHUNK_SIZE, import_tender_chunk, is_plain_tender
 
         done = 0
