@@ -34,6 +34,7 @@ from exchange.models import (
     Deficiency,
     DeficiencyKind,
     DeficiencyStatus,
+    DtcPositionSource,
     ExchangeOffer,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
@@ -50,6 +51,9 @@ from exchange.models import (
     WithdrawalNotice,
     WithdrawalState,
 )
+from exchange.services.atop import COLUMNS as ATOP_COLUMNS
+from exchange.services.atop import import_activity
+from exchange.services.atop.positions import record_positions
 from exchange.services.guaranteed_deliveries import (
     NoticeOfGuaranteedDelivery,
     receive_guaranteed_delivery,
@@ -220,6 +224,26 @@ def build_graph(seed: SeedOffer) -> Graph:
         kind="registered_holder",
         address="40 Market Street",
         requested_at=DURING,
+    )
+    # DTC ATOP activity: a line from a participant unknown to the register (an instruction
+    # and its exception, no tender), and the agent's DTC position.
+    seed.senior_2008.original_cusip = "527298AA1"
+    seed.senior_2008.save(update_fields=["original_cusip"])
+    import_activity(
+        seed.offer.pk,
+        file_name="graph.csv",
+        text=",".join(ATOP_COLUMNS)
+        + "\n0555,Harbor Clearing,V-GRAPH-1,527298AA1,1000000,tender,2000-06-26T09:00:00,Y,,\n",
+        actor=CLERK,
+        now=DURING,
+    )
+    record_positions(
+        seed.offer.pk,
+        {"527298AA1": Decimal("10000000")},
+        as_of=DURING,
+        source=DtcPositionSource.CLERK,
+        actor=CLERK,
+        now=DURING,
     )
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
