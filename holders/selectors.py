@@ -19,6 +19,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from exchange.models import (
     TENDER_OPEN_STATES,
     ActorKind,
+    AtopInstruction,
     Deficiency,
     ExchangeOffer,
     GuaranteedDelivery,
@@ -86,6 +87,17 @@ def visible_guaranteed_deliveries(holder: Holder) -> QuerySet[GuaranteedDelivery
     if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
         return GuaranteedDelivery.objects.filter(guarantor=holder)
     return GuaranteedDelivery.objects.filter(tender__in=owned_tenders(holder))
+
+
+def visible_atop_instructions(holder: Holder) -> QuerySet[AtopInstruction]:
+    """A DTC participant's ATOP instructions: those DTC sent under its participant number,
+    and any the desk matched to it (a line under a number the register did not know)."""
+    if holder.kind != HolderKind.DTC_PARTICIPANT or not holder.dtc_participant_number:
+        return AtopInstruction.objects.none()
+    number = holder.dtc_participant_number.lstrip("0").zfill(4)
+    return AtopInstruction.objects.filter(
+        Q(participant_number=number) | Q(tender__holder__in=account_holders(holder))
+    )
 
 
 def may_deliver_notes(holder: Holder, gd: GuaranteedDelivery) -> bool:
