@@ -9,6 +9,7 @@ import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 from exchange.models import AtopInstructionKind
 from exchange.services.base import DeskError
@@ -53,7 +54,7 @@ class ActivityLine:
     related_voi: str = ""
     beneficial_owners: str = ""
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
         """What identifies the instruction's content; the raw text for an unreadable line."""
         if self.error:

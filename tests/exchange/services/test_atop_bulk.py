@@ -62,31 +62,28 @@ MIXED = (
 
 
 def _snapshot(offer: ExchangeOffer) -> dict[str, Any]:
+    # Every column but the ids and the randomly drawn reference.
+    tender_columns = [
+        f.attname for f in Tender._meta.concrete_fields if f.attname not in ("id", "reference")
+    ]
     tenders = {
-        t.book_entry_confirmation: (
-            t.amount,
-            t.state,
-            t.received_at,
-            t.channel,
-            t.holder_id,
-            t.series_id,
-            t.agents_message,
-            t.beneficial_owner,
-            t.signer_name,
-            t.registered_names,
-            t.dtc_participant_number,
-            t.withdrawn_amount,
-        )
+        t.book_entry_confirmation: tuple(getattr(t, name) for name in tender_columns)
         for t in Tender.objects.filter(offer=offer)
     }
+    instruction_columns = [
+        f.attname
+        for f in AtopInstruction._meta.concrete_fields
+        if f.attname
+        not in ("id", "first_import_id", "tender_id", "guaranteed_delivery_id", "withdrawal_id")
+    ]
     instructions = sorted(
-        AtopInstruction.objects.filter(offer=offer).values_list(
-            "voi_number",
-            "outcome",
-            "tender__book_entry_confirmation",
-            "line_number",
-            "content_hash",
+        (
+            *(getattr(i, name) for name in instruction_columns),
+            i.tender_id is not None,
+            i.guaranteed_delivery_id is not None,
+            i.withdrawal_id is not None,
         )
+        for i in AtopInstruction.objects.filter(offer=offer).select_related("tender")
     )
     exceptions = sorted(
         AtopException.objects.filter(offer=offer).values_list(
