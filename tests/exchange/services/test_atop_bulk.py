@@ -228,3 +228,15 @@ def test_chunk_positions_equal_available_to_tender(atop_seed: SeedOffer) -> None
                 assert positions.free(holder.pk, series.pk, day) == available_to_tender(
                     holder, series, day, Channel.BOOK_ENTRY
                 ), (holder, series, day)
+
+
+def test_bulk_references_look_like_tender_references() -> None:
+    from exchange.models.tenders import _REFERENCE_ALPHABET
+    from exchange.services.atop.bulk import new_references
+
+    references = new_references("LT", 5000)
+    assert len(set(references)) == 5000
+    pattern = re.compile(rf"^LT-[{_REFERENCE_ALPHABET}]{{4}}-[{_REFERENCE_ALPHABET}]{{4}}$")
+    assert all(pattern.match(r) for r in references)
+    # Every letter of the alphabet is drawn (none lost to the rejection of bytes).
+    assert set("".join(r[3:].replace("-", "") for r in references)) == set(_REFERENCE_ALPHABET)
