@@ -19,6 +19,7 @@ from django.db.models import F, Q, QuerySet, Sum
 from exchange.models import (
     TENDER_OPEN_STATES,
     ActorKind,
+    AtopInstruction,
     Deficiency,
     ExchangeOffer,
     GuaranteedDelivery,
@@ -133,6 +134,17 @@ def holder_named_in_notice(
         )
     ]
     return holding[0] if len(holding) == 1 else None
+
+
+def visible_atop_instructions(holder: Holder) -> QuerySet[AtopInstruction]:
+    """A DTC participant's ATOP instructions: those DTC sent under its participant number,
+    and any the desk matched to it (a line under a number the register did not know)."""
+    if holder.kind != HolderKind.DTC_PARTICIPANT or not holder.dtc_participant_number:
+        return AtopInstruction.objects.none()
+    number = holder.dtc_participant_number.lstrip("0").zfill(4)
+    return AtopInstruction.objects.filter(
+        Q(participant_number=number) | Q(tender__holder__in=account_holders(holder))
+    )
 
 
 def may_deliver_notes(holder: Holder, gd: GuaranteedDelivery) -> bool:

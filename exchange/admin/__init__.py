@@ -10,6 +10,7 @@ Django's autodiscovery imports this package; importing the modules registers the
 """
 
 from exchange.admin import (  # noqa: F401 (imported to register their model admins)
+    atop,
     history,
     holders,
     jobs,

@@ -24,6 +24,7 @@ from exchange.models import (
     OfferEvent,
     OfferState,
 )
+from exchange.selectors.atop import reconcile_positions
 from exchange.selectors.reconciliation import reconcile, reconcile_books
 from exchange.services.announcements import check_announcement_deadline
 from exchange.services.base import Actor, DeskError
@@ -53,7 +54,18 @@ def _reconcile(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]
         + ("" if b.balanced else " MISMATCH " + ", ".join(b.anomalies))
         for b in books
     )
-    if all(r.balanced for r in rows) and all(b.balanced for b in books):
+    positions = reconcile_positions(offer)
+    if positions:
+        summary += "; DTC account: " + "; ".join(
+            f"{p.series.original_cusip}: {p.held:,.2f} held, {p.expected:,.2f} expected"
+            + ("" if p.balanced else f" MISMATCH (difference {p.difference:,.2f})")
+            for p in positions
+        )
+    if (
+        all(r.balanced for r in rows)
+        and all(b.balanced for b in books)
+        and all(p.balanced for p in positions)
+    ):
         return JobOutcome.DONE, f"balanced — {summary}"
     message = f"Reconciliation of {offer.slug} does not balance as of {calendars.format_ny(now)}: {summary}"
     mail_admins(

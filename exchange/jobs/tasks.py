@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from exchange.jobs.due import due_work
 from exchange.jobs.runner import run_job
+from exchange.services.atop.staged import process_staged
 from exchange.terms import calendars
 
 
@@ -51,4 +52,19 @@ def run_job_task(self: object, job: str, subject_id: int, as_of: str | None = No
     return f"{run.job} {run.subject_label}: {run.outcome} — {run.detail}"
 
 
-__all__ = ["run_job_task", "tick"]
+@shared_task(
+    name="exchange.atop_import",
+    bind=True,
+    autoretry_for=(DatabaseError,),
+    retry_backoff=5,
+    retry_backoff_max=60,
+    max_retries=5,
+    acks_late=True,
+)
+def atop_import_task(self: object, import_id: int) -> str:
+    """The preview or the import of an uploaded ATOP activity file (idempotent by VOI)."""
+    staged = process_staged(import_id, now=timezone.now())
+    return f"{staged.file_name}: {staged.get_state_display()}"
+
+
+__all__ = ["atop_import_task", "run_job_task", "tick"]

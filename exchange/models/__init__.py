@@ -1,3 +1,15 @@
+from exchange.models.atop import (
+    AtopException,
+    AtopExceptionKind,
+    AtopExceptionStatus,
+    AtopImport,
+    AtopImportState,
+    AtopInstruction,
+    AtopInstructionKind,
+    AtopOutcome,
+    DtcPosition,
+    DtcPositionSource,
+)
 from exchange.models.conditions import ConditionAssertion, ConditionKind
 from exchange.models.history import ActorKind, HistoryImmutableError, StateChange
 from exchange.models.jobs import JobName, JobOutcome, JobRun
@@ -44,6 +56,14 @@ __all__ = [
     "RECORDABLE_DEFICIENCY_KINDS",
     "TENDER_OPEN_STATES",
     "ActorKind",
+    "AtopException",
+    "AtopExceptionKind",
+    "AtopExceptionStatus",
+    "AtopImport",
+    "AtopImportState",
+    "AtopInstruction",
+    "AtopInstructionKind",
+    "AtopOutcome",
     "Channel",
     "ConditionAssertion",
     "ConditionKind",
@@ -51,6 +71,8 @@ __all__ = [
     "Deficiency",
     "DeficiencyKind",
     "DeficiencyStatus",
+    "DtcPosition",
+    "DtcPositionSource",
     "ExchangeOffer",
     "GuaranteedDelivery",
     "GuaranteedDeliveryState",

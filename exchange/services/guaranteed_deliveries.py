@@ -137,9 +137,14 @@ def fulfil_guaranteed_delivery(
     letter: dict[str, object] | None = None,
     actor: Actor,
     now: dt.datetime,
+    delivered_at: dt.datetime | None = None,
 ) -> GuaranteedDelivery:
-    """The notes (or DTC's confirmation) and the letter arrive: in time, the tender is received."""
+    """The notes (or DTC's confirmation) and the letter arrive: in time, the tender is received.
+
+    `delivered_at` is a delivery time DTC timed (an ATOP cover), judged instead of `now`.
+    """
     require_aware(now)
+    delivery = require_aware(delivered_at) if delivered_at is not None else now
     tender_id, holder_id = GuaranteedDelivery.objects.values_list(
         "tender_id", "tender__holder_id"
     ).get(pk=gd_id)
@@ -159,7 +164,7 @@ def fulfil_guaranteed_delivery(
         return gd
     if gd.state != GuaranteedDeliveryState.RECEIVED:
         raise DeskError(f"Guaranteed delivery {gd.reference} lapsed; its tender was rejected.")
-    if now >= gd.deadline_at and not gd.lapse_waived_by:
+    if delivery >= gd.deadline_at and not gd.lapse_waived_by:
         raise DeskError(
             f"The notes were due by {calendars.format_ny(gd.deadline_at)} (three NYSE trading days "
             f"after execution); a late delivery needs the issuer's waiver."
@@ -179,7 +184,7 @@ def fulfil_guaranteed_delivery(
         tender.channel = Channel.BOOK_ENTRY
     else:
         matched = _match_certificates(
-            tender.holder, tender.series, calendars.ny_date(now), certificates
+            tender.holder, tender.series, calendars.ny_date(delivery), certificates
         )
         total = sum((amount for _, amount in matched), Decimal("0"))
         if total != tender.live_amount:
@@ -196,7 +201,7 @@ def fulfil_guaranteed_delivery(
     for name, value in letter.items():
         setattr(tender, name, value)
     gd.fulfil()
-    gd.fulfilled_at = now
+    gd.fulfilled_at = delivery
     gd.save(update_fields=["state", "fulfilled_at"])
     record(
         gd,
@@ -289,5 +294,68 @@ def waive_late_delivery(
         now=now,
         reason=f"Authorised by {gd.lapse_waived_by}.",
         offer=ExchangeOffer.objects.values_list("pk", flat=True).get(tenders__pk=gd.tender_id),
+    )
+    return gd
+
+
+@transaction.atomic
+def receive_protect(
+    *,
+    offer_id: int,
+    series_id: int,
+    participant_id: int,
+    amount: Decimal,
+    voi_number: str,
+    protected_at: dt.datetime,
+    actor: Actor,
+    now: dt.datetime,
+) -> GuaranteedDelivery:
+    """DTC's protect, its form of a notice of guaranteed delivery: the participant itself
+    guarantees, through ATOP, delivery of the notes within three NYSE trading days after
+    the protect (its date of execution). `protected_at` is DTC's timestamp, the receipt time;
+    the tender is pending delivery until the cover arrives (fulfil_guaranteed_delivery)."""
+    require_aware(now)
+    participant = Holder.objects.get(pk=participant_id)
+    if participant.kind != HolderKind.DTC_PARTICIPANT:
+        raise DeskError("A protect comes from a DTC participant through ATOP.")
+    tender = receive_tender(
+        offer_id=offer_id,
+        series_id=series_id,
+        holder_id=participant_id,
+        submission=LetterOfTransmittal(
+            amount=amount,
+            channel=Channel.GUARANTEED_DELIVERY,
+            letter={
+                "registered_names": "Cede & Co.",
+                "dtc_participant_number": participant.dtc_participant_number,
+                "agents_message": True,
+            },
+        ),
+        actor=actor,
+        now=now,
+        initial_state=TenderState.PENDING_DELIVERY,
+        received_at=protected_at,
+    )
+    executed_on = calendars.ny_date(protected_at)
+    gd = GuaranteedDelivery.objects.create(
+        tender=tender,
+        guarantor=participant,
+        tendering_holder_name=participant.name,
+        tendering_holder_address=participant.address,
+        registered_names="Cede & Co.",
+        certificate_numbers=f"ATOP protect VOI {voi_number}",
+        executed_on=executed_on,
+        received_at=protected_at,
+        deadline_at=delivery_deadline(executed_on),
+    )
+    record(
+        gd,
+        action="exchange.guaranteed_delivery.received",
+        from_state="",
+        to_state=gd.state,
+        actor=actor,
+        now=now,
+        reason=f"ATOP protect VOI {voi_number}. Deliver by {calendars.format_ny(gd.deadline_at)}.",
+        offer=offer_id,
     )
     return gd

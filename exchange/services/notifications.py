@@ -66,6 +66,24 @@ def tender_received(tender_id: int) -> None:
     _after_commit(messages)
 
 
+def tenders_received(tender_ids: Iterable[int]) -> None:
+    """Receipts for many tenders at once (an ATOP activity file's), one batch after commit."""
+    messages = []
+    for t in _tenders(tender_ids):
+        messages.append(
+            (
+                f"Tender {t.reference} received: ${t.amount:,.2f} {t.series.name}",
+                f"We received your tender of ${t.amount:,.2f} {t.series.amount_label} of the "
+                f"{t.series.name} at {calendars.format_ny(t.received_at)}.\n"
+                f"It stays tendered unless you withdraw it before "
+                f"{calendars.format_ny(t.offer.expiration_at)}." + _sign_off(t),
+                settings.DEFAULT_FROM_EMAIL,
+                [t.holder.email],
+            )
+        )
+    _after_commit(messages)
+
+
 def tender_deficient(tender_id: int) -> None:
     messages = []
     for t in _tenders([tender_id]):

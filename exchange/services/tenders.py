@@ -130,9 +130,15 @@ def available_to_tender(
     return free
 
 
-def _check_offer_takes_tenders(offer: ExchangeOffer, now: dt.datetime) -> None:
+def _check_offer_takes_tenders(
+    offer: ExchangeOffer, now: dt.datetime, *, reported: bool = False
+) -> None:
     if offer.state == OfferState.DRAFT or offer.commenced_at is None or now < offer.commenced_at:
         raise DeskError("The exchange offer has not commenced; tenders cannot be received yet.")
+    # A receipt DTC timed on or before the expiration instant counts even when its report
+    # reaches the desk after the expiration job closed the offer (not once it is accepted).
+    if reported and offer.state == OfferState.EXPIRED and now <= offer.expiration_at:
+        return
     if offer.state != OfferState.OPEN or now > offer.expiration_at:
         raise DeskError(
             f"The exchange offer expired at {calendars.format_ny(offer.expiration_at)}; "
@@ -203,8 +209,13 @@ def receive_tender(
     actor: Actor,
     now: dt.datetime,
     initial_state: TenderState = TenderState.RECEIVED,
+    received_at: dt.datetime | None = None,
 ) -> Tender:
     """Record a tender received at `now` (the server's clock when the submission commits).
+
+    `received_at` is a receipt time someone else timed: DTC's timestamp on an ATOP
+    instruction. The rules are then judged at that instant; `now` stays the time the desk
+    recorded it (the history row's).
 
     Refuses, writing nothing: an offer not open or past its expiration instant, an amount
     not in authorized denominations or above what the holder has free to tender, notes
@@ -214,8 +225,9 @@ def receive_tender(
     unknown = set(submission.letter) - LETTER_FIELDS
     if unknown:
         raise DeskError(f"Unexpected fields on the letter: {', '.join(sorted(unknown))}.")
+    receipt = require_aware(received_at) if received_at is not None else now
     offer = lock_offer_shared(offer_id)
-    _check_offer_takes_tenders(offer, now)
+    _check_offer_takes_tenders(offer, receipt, reported=received_at is not None)
     try:
         series = NoteSeries.objects.get(pk=series_id, offer=offer)
     except NoteSeries.DoesNotExist:
@@ -232,7 +244,7 @@ def receive_tender(
     if submission.channel == Channel.BOOK_ENTRY and holder.kind != HolderKind.DTC_PARTICIPANT:
         raise DeskError("Book-entry tenders come from a DTC participant.", field="channel")
     check_denomination(submission.amount, series.denomination, series.amount_label, "amount")
-    today = calendars.ny_date(now)
+    today = calendars.ny_date(receipt)
     free = available_to_tender(holder, series, today, submission.channel)
     if submission.amount > free:
         raise DeskError(
@@ -269,7 +281,7 @@ def receive_tender(
         submitted_by=actor.user if actor.user is not None else None,
         channel=submission.channel,
         state=initial_state,
-        received_at=now,
+        received_at=receipt,
         amount=submission.amount,
         **submission.letter,  # type: ignore[arg-type]
     )

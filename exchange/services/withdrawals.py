@@ -13,6 +13,7 @@ from django_fsm import can_proceed
 from exchange.models import (
     Channel,
     NoteReturn,
+    OfferState,
     ReturnReason,
     Tender,
     TenderedCertificate,
@@ -111,13 +112,16 @@ def receive_withdrawal(
     actor: Actor,
     now: dt.datetime,
     process: bool = True,
+    received_at: dt.datetime | None = None,
 ) -> WithdrawalNotice:
     """Record a notice of withdrawal received at `now`; refused at or after the expiration instant.
 
     With `process`, the notice is then made effective or rejected at once (the portal's
     case: the holder is signed in, so the signature element is the holder's own).
+    `received_at` is a receipt time DTC timed (an ATOP withdrawal), judged instead of `now`.
     """
     require_aware(now)
+    receipt = require_aware(received_at) if received_at is not None else now
     offer = lock_offer_of_tender(tender_id)
     tender = (
         Tender.objects.select_for_update(of=("self",))
@@ -125,11 +129,20 @@ def receive_withdrawal(
         .get(pk=tender_id)
     )
     tender.offer = offer
-    if now >= offer.expiration_at or not offer.accepts_withdrawals_at(now):
+    # DTC's receipt before the expiration instant counts though its report comes after
+    # the expiration job closed the offer.
+    reported_in_time = (
+        received_at is not None
+        and offer.state == OfferState.EXPIRED
+        and receipt < offer.expiration_at
+    )
+    if receipt >= offer.expiration_at or not (
+        offer.accepts_withdrawals_at(receipt) or reported_in_time
+    ):
         raise DeskError(
             f"Withdrawal rights ended at {calendars.format_ny(offer.expiration_at)}: notes may be "
             f"withdrawn only before the expiration instant."
-            if now >= offer.expiration_at
+            if receipt >= offer.expiration_at
             else f"The offer is {offer.get_state_display().lower()}; nothing can be withdrawn."
         )
     if tender.state not in TENDER_OPEN_STATES:
@@ -142,7 +155,7 @@ def receive_withdrawal(
     # is recorded and the notice rejected with the reason, as the agent would on paper.
     withdrawal = WithdrawalNotice.objects.create(
         tender=tender,
-        received_at=now,
+        received_at=receipt,
         submitted_by=actor.user if actor.user is not None else None,
         tendering_person_name=notice.tendering_person_name.strip(),
         certificate_numbers=notice.certificate_numbers.strip(),

@@ -9,9 +9,13 @@ from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from exchange.models import (
+    AtopExceptionStatus,
+    AtopInstruction,
+    AtopOutcome,
     ExchangeOffer,
     OfferState,
 )
@@ -58,6 +62,14 @@ def offer_page(request: HttpRequest, holder: Holder, slug: str) -> HttpResponse:
             .filter(tender__offer=offer)
             .select_related("tender__series", "tender__holder")
             .order_by("-received_at"),
+            "atop_instructions": [
+                atop_row(instruction)
+                for instruction in selectors.visible_atop_instructions(holder)
+                .filter(offer=offer)
+                .select_related("tender", "withdrawal")
+                .prefetch_related("exceptions")
+                .order_by("-dtc_timestamp", "-id")
+            ],
             "closed_reason": selectors.tender_closed_reason(offer, now),
             "counting_down": offer.state == OfferState.OPEN and remaining > 0,
             "remaining_seconds": int(max(remaining, 0)),
@@ -68,6 +80,46 @@ def offer_page(request: HttpRequest, holder: Holder, slug: str) -> HttpResponse:
             .order_by("-expiration_at"),
         },
     )
+
+
+@dataclass(frozen=True)
+class AtopRow:
+    instruction: AtopInstruction
+    status: str
+    link_text: str = ""
+    link: str = ""
+
+
+def atop_row(instruction: AtopInstruction) -> AtopRow:
+    """What became of one ATOP instruction, in words, with its document when there is one."""
+    if instruction.outcome == AtopOutcome.APPLIED:
+        if instruction.withdrawal is not None:
+            notice = instruction.withdrawal
+            return AtopRow(
+                instruction,
+                f"Applied: notice of withdrawal ({notice.get_state_display().lower()})",
+                notice.reference,
+                reverse("portal:withdrawal", args=[notice.reference]),
+            )
+        tender = instruction.tender
+        if tender is not None:
+            return AtopRow(
+                instruction,
+                f"Applied: tender ({tender.get_state_display().lower()})",
+                tender.reference,
+                reverse("portal:tender_status", args=[tender.reference]),
+            )
+        return AtopRow(instruction, "Applied")
+    own = [e for e in instruction.exceptions.all() if e.content_hash == instruction.content_hash]
+    if not own:
+        return AtopRow(instruction, "Not applied")
+    exception = own[0]
+    status = f"Not applied: {exception.get_kind_display().lower()} — {exception.message}"
+    if exception.status == AtopExceptionStatus.REJECTED:
+        status += f" Rejected by the exchange agent: {exception.resolution_note}"
+    elif exception.status in (AtopExceptionStatus.OPEN, AtopExceptionStatus.ESCALATED):
+        status += " The exchange agent is reviewing it."
+    return AtopRow(instruction, status)
 
 
 @dataclass(frozen=True)

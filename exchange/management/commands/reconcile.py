@@ -4,7 +4,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from exchange.management.commands._common import get_offer
+from exchange.selectors.atop import reconcile_positions
 from exchange.selectors.reconciliation import reconcile, reconcile_books
+from exchange.terms import calendars
 
 
 class Command(BaseCommand):
@@ -61,5 +63,26 @@ class Command(BaseCommand):
                 self.stdout.write(f"    ! {anomaly}")
             if not books.balanced:
                 failures.append(f"the books of {books.series.slug}")
+        positions = reconcile_positions(offer)
+        if positions:
+            self.stdout.write("")
+            header = (
+                f"{'CUSIP':<11}{'Pending':>18}{'Accepted':>18}{'To return':>18}{'Expected':>18}"
+                f"{'DTC position':>18}  Result"
+            )
+            self.stdout.write("Agent's DTC account against book-entry tenders")
+            self.stdout.write(header)
+            self.stdout.write("-" * len(header))
+            for p in positions:
+                as_of = calendars.format_ny(p.position.as_of) if p.position else "none on record"
+                self.stdout.write(
+                    f"{p.series.original_cusip:<11}{p.pending:>18,.2f}{p.accepted:>18,.2f}"
+                    f"{p.awaiting_return:>18,.2f}{p.expected:>18,.2f}{p.held:>18,.2f}  "
+                    f"{'balanced' if p.balanced else 'MISMATCH'} (DTC as of {as_of})"
+                )
+                if not p.balanced:
+                    failures.append(
+                        f"DTC position {p.series.original_cusip} (difference {p.difference:,.2f})"
+                    )
         if failures:
             raise CommandError("Reconciliation failed for " + ", ".join(failures))

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from exchange.demo.atop import load_demo_atop
 from exchange.demo.cast import load_demo_tenders
 from exchange.models import (
     ActorKind,
@@ -357,6 +358,12 @@ class Command(BaseCommand):
             )
             if made:
                 self.stdout.write(f"Demo tenders: {made}, in every state an open offer can show.")
+                atop = load_demo_atop(offer, shift=shift, now=now)
+                self.stdout.write(
+                    f"Demo ATOP activity: {atop.new_tenders} tenders, {atop.withdrawals} "
+                    f"withdrawals, {atop.protects} protects, {atop.covers} covers, "
+                    f"{atop.exception_count} exceptions in the queue."
+                )
         self.stdout.write(
             f"Seeded {offer.slug}: {offer.get_state_display()}, expires "
             f"{calendars.format_ny(offer.expiration_at)}; exchange date "

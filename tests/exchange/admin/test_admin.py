@@ -36,6 +36,7 @@ from exchange.models import (
     Deficiency,
     DeficiencyKind,
     DeficiencyStatus,
+    DtcPositionSource,
     ExchangeOffer,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
@@ -52,6 +53,9 @@ from exchange.models import (
     WithdrawalNotice,
     WithdrawalState,
 )
+from exchange.services.atop import COLUMNS as ATOP_COLUMNS
+from exchange.services.atop import import_activity
+from exchange.services.atop.positions import record_positions
 from exchange.services.conditions import assert_condition, waive_condition
 from exchange.services.guaranteed_deliveries import (
     NoticeOfGuaranteedDelivery,
@@ -246,6 +250,26 @@ def build_graph(seed: SeedOffer) -> Graph:
         form="letter",
         receipt_url=f"/tenders/{valid.reference}/receipt/",
         received_at=DURING,
+    )
+    # DTC ATOP activity: a line from a participant unknown to the register (an instruction
+    # and its exception, no tender), and the agent's DTC position.
+    seed.senior_2008.original_cusip = "527298AA1"
+    seed.senior_2008.save(update_fields=["original_cusip"])
+    import_activity(
+        seed.offer.pk,
+        file_name="graph.csv",
+        text=",".join(ATOP_COLUMNS)
+        + "\n0555,Harbor Clearing,V-GRAPH-1,527298AA1,1000000,tender,2000-06-26T09:00:00,Y,,\n",
+        actor=CLERK,
+        now=DURING,
+    )
+    record_positions(
+        seed.offer.pk,
+        {"527298AA1": Decimal("10000000")},
+        as_of=DURING,
+        source=DtcPositionSource.CLERK,
+        actor=CLERK,
+        now=DURING,
     )
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
