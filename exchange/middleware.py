@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 from collections.abc import Callable
 
@@ -57,11 +58,27 @@ class DatabaseUnavailableMiddleware:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The client's address for login throttling: behind the TLS proxy (BEHIND_TLS_PROXY),
-    the first address of X-Forwarded-For, which the proxy sets; otherwise the peer's."""
-    if settings.BEHIND_TLS_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        first = forwarded.split(",")[0].strip()
-        if first:
-            return first
-    return str(request.META.get("REMOTE_ADDR", ""))
+    """The client's address, for the sign-in lockout and the sign-up and reset rate limits.
+
+    Each proxy in front of us appends the address it saw to X-Forwarded-For, so only the
+    last TRUSTED_PROXY_COUNT entries were written by machines we trust; anything to their
+    left was written by the client and may be forged. The client is therefore the entry
+    TRUSTED_PROXY_COUNT places from the right. A header with fewer entries, or an entry
+    that is not an IP address, did not come through our proxies: the peer's address is used.
+    """
+    peer = str(request.META.get("REMOTE_ADDR", ""))
+    trusted = settings.TRUSTED_PROXY_COUNT
+    if trusted <= 0:
+        return peer
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    if len(forwarded) < trusted:
+        return peer
+    candidate = forwarded[-trusted]
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return peer

@@ -156,6 +156,12 @@ X_FRAME_OPTIONS = "DENY"
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# How many proxies of ours append to X-Forwarded-For in front of the application (the TLS
+# proxy: 1). The client's address is the entry that many places from the right; what the
+# client wrote to the left of it is never trusted (exchange.middleware.client_ip).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
 # No script but the site's own files; styles may be inline (the admin's own templates use
 # style attributes); no framing; forms post only here.
 CONTENT_SECURITY_POLICY = (

@@ -20,6 +20,7 @@ from exchange.models import (
     Tender,
     WithdrawalNotice,
 )
+from exchange.spreadsheet import safe_row
 from exchange.terms import calendars
 
 # --- delivery and return lists ---------------------------------------------------------
@@ -196,7 +197,8 @@ class _Echo:
 
 
 def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
-    """CSV one line at a time, for streaming responses and management commands."""
+    """CSV one line at a time, for streaming responses and management commands; every cell
+    neutralised against spreadsheet formulas (`exchange.spreadsheet`)."""
     writer = csv.writer(_Echo())
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow(safe_row(row))

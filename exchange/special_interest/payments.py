@@ -33,6 +33,7 @@ from exchange.special_interest.accrual import (
     series_of,
 )
 from exchange.special_interest.detection import ONE_DAY
+from exchange.spreadsheet import safe_row
 from exchange.terms.daycount import DAYS_IN_YEAR_30_360
 from exchange.terms.money import PER_THOUSAND, WORKING_PRECISION, ZERO, to_cents
 from holders.models import Holder, Holding, TinStatus
@@ -300,16 +301,18 @@ def report_csv(report: PaymentReport) -> str:
     writer.writerow(CSV_COLUMNS)
     for p in report.payments:
         writer.writerow(
-            [
-                p.holder.name,
-                p.series.slug,
-                _amount(p.basis),
-                p.days,
-                p.rate_steps,
-                _amount(p.gross),
-                _amount(p.withholding),
-                _amount(p.net),
-            ]
+            safe_row(
+                [
+                    p.holder.name,
+                    p.series.slug,
+                    _amount(p.basis),
+                    p.days,
+                    p.rate_steps,
+                    _amount(p.gross),
+                    _amount(p.withholding),
+                    _amount(p.net),
+                ]
+            )
         )
     return out.getvalue()
 
