@@ -188,6 +188,9 @@ AXES_RESET_ON_SUCCESS = True  # a holder who mistypes twice, then signs in, star
 AXES_LOCKOUT_TEMPLATE = "holders/locked_out.html"
 # Behind the TLS proxy the peer address is the proxy's: count failures by the client's.
 AXES_CLIENT_IP_CALLABLE = "exchange.middleware.client_ip"
+# No "AXES: BEGIN ..." banner at start-up: an operator's command prints its own output
+# only. Failures and lockouts are still logged (the client string is just shorter).
+AXES_VERBOSE = False
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
