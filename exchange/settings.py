@@ -141,6 +141,18 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Exchange Agent <exchange-agent@localhost>")
+# Every notice goes through the outbox (exchange.models.outbox), sent by a Celery worker:
+# a mail server that is slow or down never holds up a request. Each SMTP operation gives
+# up after EMAIL_TIMEOUT seconds; a failed attempt is retried after MAIL_RETRY_BASE_SECONDS,
+# doubling each time up to MAIL_RETRY_MAX_SECONDS, MAIL_MAX_ATTEMPTS times in all.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 10)
+MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 3600)
+# A message still "sending" this long after its claim was cut short by a dead worker.
+MAIL_SENDING_STALL_SECONDS = env_int("MAIL_SENDING_STALL_SECONDS", 10 * EMAIL_TIMEOUT + 60)
+if min(EMAIL_TIMEOUT, MAIL_MAX_ATTEMPTS) < 1 or MAIL_RETRY_BASE_SECONDS < 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT and MAIL_MAX_ATTEMPTS must be at least 1.")
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

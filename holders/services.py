@@ -17,20 +17,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from exchange.models import OutboxMessage
 from exchange.services.base import Actor, DeskError, record, require_aware
 from holders.models import Holder, HolderKind, SignUpRequest, SignUpStatus
 
 
-def _mail_after_commit(subject: str, body: str, to: str) -> None:
-    # Mail goes only for work that committed; a mail server that fails does not undo it.
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+def _mail(notice: str, subject: str, body: str, to: str, holder: Holder | None = None) -> None:
+    # Through the outbox, in this transaction: mail goes only for work that committed, and
+    # a mail server that is slow or down neither holds up nor undoes it.
+    OutboxMessage.objects.queue(
+        notice=notice,
+        subject=subject,
+        body=body,
+        to=[to],
+        holder_id=holder.pk if holder is not None else None,
     )
 
 
@@ -109,7 +114,7 @@ def invite_holder(holder_id: int, *, actor: Actor, now: dt.datetime, site_url: s
             f"Through the portal you can tender original notes, follow your tenders and "
             f"withdraw them before the offer expires."
         )
-    _mail_after_commit(subject, body, holder.email)
+    _mail("portal_reset" if reset else "portal_invitation", subject, body, holder.email, holder)
     record(
         holder,
         action="holders.holder.invited",
@@ -165,7 +170,8 @@ def request_sign_up(sign_up: SignUp, *, now: dt.datetime) -> SignUpRequest:
         note=sign_up.note,
         requested_at=now,
     )
-    _mail_after_commit(
+    _mail(
+        "sign_up_received",
         "We received your request for portal access",
         f"We received a request for a portal login ({sign_up.username}) for "
         f"{sign_up.holder_name}. The exchange agent checks it against the register of "
@@ -251,11 +257,13 @@ def approve_sign_up(
         now=now,
         reason=f"Login {user.get_username()} acts for {holder.name}.",
     )
-    _mail_after_commit(
+    _mail(
+        "sign_up_approved",
         "Your portal access is approved",
         f"Your login {user.get_username()} now acts for {holder.name}. Sign in at "
         f"{site_url.rstrip('/')}{reverse('portal:login')} with the password you chose.",
         request.email,
+        holder,
     )
     return request
 
@@ -287,7 +295,8 @@ def decline_sign_up(
         now=now,
         reason=reason.strip(),
     )
-    _mail_after_commit(
+    _mail(
+        "sign_up_declined",
         "Your request for portal access",
         f"Your request for a portal login ({request.username}) was not approved: "
         f"{reason.strip()}\nContact the exchange agent if you believe this is wrong.",

@@ -3,13 +3,22 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from holders.views import accounts, cures, guaranteed_delivery, letter, offer, withdrawal
+from holders.views import (
+    accounts,
+    cures,
+    guaranteed_delivery,
+    letter,
+    notices,
+    offer,
+    withdrawal,
+)
 
 app_name = "portal"
 
 urlpatterns = [
     path("", offer.home, name="home"),
     path("prospectus/", offer.prospectus, name="prospectus"),
+    path("notices/", notices.notices, name="notices"),
     # Accounts.
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -257,3 +257,15 @@ def staff_user(username: str, group: str) -> AbstractBaseUser:
     )
     user.groups.add(Group.objects.get(name=group))
     return user
+
+
+def deliver_outbox() -> list[Any]:
+    """What a mail worker would do now: send every message due in the outbox (to Django's
+    test mailbox), and return that mailbox."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from exchange.services import outbox
+
+    outbox.deliver_due(timezone.now())
+    return list(mail.outbox)

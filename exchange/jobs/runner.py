@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from django.core.mail import mail_admins
 from django.utils import timezone
 
 from exchange.jobs.due import DueWork, due_work
@@ -24,6 +23,7 @@ from exchange.models import (
     OfferState,
 )
 from exchange.selectors.reconciliation import reconcile
+from exchange.services import notifications
 from exchange.services.base import Actor, DeskError
 from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
 from exchange.services.guaranteed_deliveries import lapse_guaranteed_delivery
@@ -47,8 +47,8 @@ def _reconcile(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]
     if all(r.balanced for r in rows):
         return JobOutcome.DONE, f"balanced — {summary}"
     message = f"Reconciliation of {offer.slug} does not balance as of {calendars.format_ny(now)}: {summary}"
-    mail_admins(
-        f"Tender desk: reconciliation MISMATCH for {offer.slug}", message, fail_silently=True
+    notifications.operations_alert(
+        f"Tender desk: reconciliation MISMATCH for {offer.slug}", message
     )
     return JobOutcome.BLOCKED, message
 

@@ -9,6 +9,7 @@ from exchange.models.offers import (
     OfferEventKind,
     OfferState,
 )
+from exchange.models.outbox import MailStatus, OutboxMessage, mail_queued
 from exchange.models.registration import (
     RegistrationDefault,
     RegistrationDefaultState,
@@ -54,6 +55,7 @@ __all__ = [
     "JobName",
     "JobOutcome",
     "JobRun",
+    "MailStatus",
     "MedallionProgram",
     "NewNoteDelivery",
     "NoteReturn",
@@ -61,6 +63,7 @@ __all__ = [
     "OfferEvent",
     "OfferEventKind",
     "OfferState",
+    "OutboxMessage",
     "RegistrationDefault",
     "RegistrationDefaultState",
     "RegistrationDefaultTrigger",
@@ -76,4 +79,5 @@ __all__ = [
     "TenderedCertificate",
     "WithdrawalNotice",
     "WithdrawalState",
+    "mail_queued",
 ]
