@@ -143,6 +143,9 @@ class Graph:
 
 def build_graph(seed: SeedOffer) -> Graph:
     """Every kind of record the desk holds, made the way the desk makes them (services)."""
+    # A holder with an address, so the graph holds the notices of the outbox too.
+    seed.registered.email = "custody@ardsley.example"
+    seed.registered.save(update_fields=["email"])
     valid = paper_tender(seed, DURING)
     validate_tender(valid.pk, actor=CLERK, now=DURING)
     deficient = book_entry_tender(seed, DURING)
