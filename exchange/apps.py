@@ -12,3 +12,9 @@ class ExchangeConfig(AppConfig):
         from exchange.models import mail_queued
 
         mail_queued.connect(enqueue_queued_mail, dispatch_uid="exchange.enqueue_queued_mail")
+
+        from django.contrib.auth.signals import user_logged_in
+
+        from exchange.middleware import mark_signed_in
+
+        user_logged_in.connect(mark_signed_in, dispatch_uid="exchange.mark_signed_in")

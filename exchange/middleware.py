@@ -1,15 +1,24 @@
-"""Response headers every page carries, and a clear page when the database is away."""
+"""Response headers every page carries, a clear page when the database is away, the
+client's address behind our proxies, and sessions that end."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import logging
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 
 log = logging.getLogger(__name__)
 
@@ -46,15 +55,21 @@ class DatabaseUnavailableMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        log.error("Database unavailable during %s %s: %s", request.method, request.path, exception)
-        for connection in connections.all(initialized_only=True):
-            connection.close_if_unusable_or_obsolete()
-            if connection.connection is not None and not connection.is_usable():
-                connection.close()
-        body = render_to_string("database_unavailable.html", {"request": request})
-        response = HttpResponse(body, status=503)
-        response["Retry-After"] = "30"
-        return response
+        return database_unavailable(request, exception)
+
+
+def database_unavailable(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The 503 page, for the middleware above and for middleware that reads the database
+    before any view runs (the session's user)."""
+    log.error("Database unavailable during %s %s: %s", request.method, request.path, exception)
+    for connection in connections.all(initialized_only=True):
+        connection.close_if_unusable_or_obsolete()
+        if connection.connection is not None and not connection.is_usable():
+            connection.close()
+    body = render_to_string("database_unavailable.html", {"request": request})
+    response = HttpResponse(body, status=503)
+    response["Retry-After"] = "30"
+    return response
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -82,3 +97,77 @@ def client_ip(request: HttpRequest) -> str:
         return str(ipaddress.ip_address(candidate))
     except ValueError:
         return peer
+
+
+# --- sessions that end ----------------------------------------------------------------------
+
+LAST_SEEN_KEY = "desk_last_seen"
+SIGNED_IN_KEY = "desk_signed_in_at"
+
+
+def idle_limit(user: Any) -> dt.timedelta:
+    """Staff sessions end sooner: a desk left open in an office is the larger risk."""
+    minutes = (
+        settings.SESSION_IDLE_MINUTES_STAFF
+        if user.is_staff
+        else settings.SESSION_IDLE_MINUTES_HOLDER
+    )
+    return dt.timedelta(minutes=minutes)
+
+
+def mark_signed_in(sender: object, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    """Connected to user_logged_in (exchange.apps): the absolute lifetime counts from here."""
+    now = timezone.now().timestamp()
+    request.session[SIGNED_IN_KEY] = now
+    request.session[LAST_SEEN_KEY] = now
+
+
+class SessionTimeoutMiddleware:
+    """Signs out a session idle longer than its role's limit (SESSION_IDLE_MINUTES_STAFF,
+    _HOLDER), or older than SESSION_ABSOLUTE_HOURS however busy, and sends the person to
+    the sign-in page of the room they were in with a message saying why.
+
+    A password change signs out every other session by itself: Django keeps a hash of the
+    password in each session and drops a session whose hash no longer matches."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        try:
+            signed_in = user is not None and user.is_authenticated  # reads the session's user
+        except (OperationalError, InterfaceError) as exc:
+            return database_unavailable(request, exc)
+        if signed_in:
+            now = timezone.now()
+            session = request.session
+            last_seen = session.get(LAST_SEEN_KEY)
+            started = session.get(SIGNED_IN_KEY, last_seen)
+            reason = None
+            if last_seen is not None and now >= _instant(last_seen) + idle_limit(user):
+                minutes = int(idle_limit(user).total_seconds() // 60)
+                reason = f"You were signed out after {minutes} minutes without activity."
+            elif started is not None and now >= _instant(started) + dt.timedelta(
+                hours=settings.SESSION_ABSOLUTE_HOURS
+            ):
+                reason = (
+                    f"You were signed out: a session lasts at most "
+                    f"{settings.SESSION_ABSOLUTE_HOURS} hours."
+                )
+            if reason is not None:
+                return self._signed_out(request, reason)
+            session[LAST_SEEN_KEY] = now.timestamp()
+            session.setdefault(SIGNED_IN_KEY, now.timestamp())
+        return self.get_response(request)
+
+    def _signed_out(self, request: HttpRequest, reason: str) -> HttpResponse:
+        desk = request.path.startswith(reverse("admin:index"))
+        logout(request)
+        messages.info(request, reason)
+        login = reverse("admin:login" if desk else "portal:login")
+        return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _instant(timestamp: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)

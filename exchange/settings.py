@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits (after authentication and messages, which it uses).
+    "exchange.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database gone away mid-request: a 503 page saying nothing was recorded.
     "exchange.middleware.DatabaseUnavailableMiddleware",
@@ -156,6 +158,16 @@ if min(EMAIL_TIMEOUT, MAIL_MAX_ATTEMPTS) < 1 or MAIL_RETRY_BASE_SECONDS < 0:
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after this many minutes without a request (staff sooner than holders), and
+# after SESSION_ABSOLUTE_HOURS however busy (exchange.middleware.SessionTimeoutMiddleware);
+# the cookie lives no longer than that, and not past the browser's closing.
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES_HOLDER = env_int("SESSION_IDLE_MINUTES_HOLDER", 60)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
+if min(SESSION_IDLE_MINUTES_STAFF, SESSION_IDLE_MINUTES_HOLDER, SESSION_ABSOLUTE_HOURS) < 1:
+    raise ImproperlyConfigured("Session limits must be at least 1.")
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)

@@ -20,8 +20,8 @@ from exchange.models import (
     Tender,
     WithdrawalNotice,
 )
-from exchange.spreadsheet import safe_row
 from exchange.terms import calendars
+from exchange.terms.spreadsheet import safe_row
 
 # --- delivery and return lists ---------------------------------------------------------
 
@@ -198,7 +198,7 @@ class _Echo:
 
 def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
     """CSV one line at a time, for streaming responses and management commands; every cell
-    neutralised against spreadsheet formulas (`exchange.spreadsheet`)."""
+    neutralised against spreadsheet formulas (`exchange.terms.spreadsheet`)."""
     writer = csv.writer(_Echo())
     for row in rows:
         yield writer.writerow(safe_row(row))

@@ -33,9 +33,9 @@ from exchange.special_interest.accrual import (
     series_of,
 )
 from exchange.special_interest.detection import ONE_DAY
-from exchange.spreadsheet import safe_row
 from exchange.terms.daycount import DAYS_IN_YEAR_30_360
 from exchange.terms.money import PER_THOUSAND, WORKING_PRECISION, ZERO, to_cents
+from exchange.terms.spreadsheet import safe_row
 from holders.models import Holder, Holding, TinStatus
 
 CSV_COLUMNS = ("holder", "series", "basis", "days", "rate_steps", "gross", "withholding", "net")

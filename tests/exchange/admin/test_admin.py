@@ -458,6 +458,7 @@ def test_buttons_follow_the_state_and_the_clock(
 
     # After the deadline (midnight ending Thursday, June 29) the notice can lapse.
     at_during_offer.move_to(ny(2000, 6, 30, 9, 0))
+    client.force_login(clerk)  # four days on, the idle desk session has ended
     assert buttons(client, GuaranteedDelivery.objects.get(pk=graph.gd.pk)) == {"lapse"}
     # After the expiration instant the clerk may expire the offer; extension is over.
     at_during_offer.move_to(ny(2000, 7, 12, 17, 0))

@@ -17,7 +17,7 @@ from exchange.jobs.runner import run_due_jobs
 from exchange.models import DeficiencyKind
 from exchange.services.review import record_deficiencies, validate_tender
 from exchange.special_interest.payments import report_csv
-from exchange.spreadsheet import FORMULA_STARTS, safe_cell
+from exchange.terms.spreadsheet import FORMULA_STARTS, safe_cell
 from holders.models import Holder
 from tests.factories import CLERK, SeedOffer, ny, paper_tender, staff_user
 

@@ -7,7 +7,9 @@ LibreOffice and Google Sheets as a formula (`=HYPERLINK(...)`, DDE). Following O
 spreadsheet shows as text. Plain numbers (a negative amount) are left as they are: they
 cannot carry a formula, and a clerk summing a column needs them numeric.
 
-Every CSV the desk writes goes through `safe_row`; nothing here imports the project.
+Every CSV the desk writes goes through `safe_row`. It lives with the terms, the bottom
+layer, because it is a pure rule every layer that writes CSV (reports, special interest
+payments) must share; like them it imports neither Django nor the project.
 """
 
 from __future__ import annotations
