@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "axes",
+    "django_ratelimit",
     "exchange.apps.ExchangeConfig",
     "holders.apps.HoldersConfig",
 ]
@@ -129,6 +130,27 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One queue name per deployment (tests give each run its own so no other worker takes its tasks).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+
+# --- Rate limits (django-ratelimit) ---------------------------------------------------------
+# Counters live in Redis so every web worker shares them; the client's address is the one
+# our proxies saw (exchange.middleware.client_ip), never what the client wrote.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("RATELIMIT_KEY_PREFIX", "tender-desk"),
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "exchange.middleware.client_ip"
+# django-ratelimit lists only memcached and django-redis as supported; Django's own Redis
+# cache increments with Redis INCR, which is atomic and shared, all the library needs.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Sign-up and password-reset requests: per client address, and per e-mail address asked
+# about (so nobody can make the exchange agent mail one address again and again).
+ACCOUNT_REQUESTS_PER_ADDRESS = env_str("ACCOUNT_REQUESTS_PER_ADDRESS", "10/h")
+ACCOUNT_REQUESTS_PER_EMAIL = env_str("ACCOUNT_REQUESTS_PER_EMAIL", "3/d")
 
 # --- E-mail -----------------------------------------------------------------------
 EMAIL_BACKEND = env_str(

@@ -145,17 +145,25 @@ class SignUp:
     note: str = ""
 
 
+SIGN_UP_RECEIVED_BODY = (
+    "We received a request for access to the exchange agent's tender portal with this "
+    "e-mail address. The exchange agent checks every request against the register of "
+    "holders and e-mails the decision to this address.\n\n"
+    "If you did not ask for access, ignore this message: nothing can be seen or done "
+    "with a request until the exchange agent has matched it to a holder."
+)
+
+
 @transaction.atomic
 def request_sign_up(sign_up: SignUp, *, now: dt.datetime) -> SignUpRequest:
-    """Record a request for a login; nothing can be seen with it until a clerk approves."""
+    """Record a request for a login; nothing can be seen with it until a clerk approves.
+
+    The answer is the same whatever the login name: a name already in use (a holder's, or
+    a clerk's) is recorded like any other and the clerk declines it at review, so the page
+    never tells a stranger which names exist. The acknowledgment carries no text the
+    requester wrote, so the form cannot be used to send our mail with a stranger's words.
+    """
     require_aware(now)
-    if (
-        username_taken(sign_up.username)
-        or SignUpRequest.objects.filter(
-            username__iexact=sign_up.username, status=SignUpStatus.PENDING
-        ).exists()
-    ):
-        raise DeskError("That login name is taken; choose another.", field="username")
     request = SignUpRequest.objects.create(
         username=sign_up.username,
         email=sign_up.email,
@@ -172,13 +180,24 @@ def request_sign_up(sign_up: SignUp, *, now: dt.datetime) -> SignUpRequest:
     )
     _mail(
         "sign_up_received",
-        "We received your request for portal access",
-        f"We received a request for a portal login ({sign_up.username}) for "
-        f"{sign_up.holder_name}. The exchange agent checks it against the register of "
-        f"holders and will e-mail you when it is decided.",
+        "Your request for access to the tender portal",
+        SIGN_UP_RECEIVED_BODY,
         sign_up.email,
     )
     return request
+
+
+def login_name_in_use(request: SignUpRequest) -> bool:
+    """For the clerk reviewing a request: is its login name taken (by a login, or by
+    another request still pending)?"""
+    return (
+        username_taken(request.username)
+        or SignUpRequest.objects.filter(
+            username__iexact=request.username, status=SignUpStatus.PENDING
+        )
+        .exclude(pk=request.pk)
+        .exists()
+    )
 
 
 def _check_match(request: SignUpRequest, holder: Holder) -> None:
@@ -298,8 +317,51 @@ def decline_sign_up(
     _mail(
         "sign_up_declined",
         "Your request for portal access",
-        f"Your request for a portal login ({request.username}) was not approved: "
+        f"Your request for a portal login was not approved: "
         f"{reason.strip()}\nContact the exchange agent if you believe this is wrong.",
         request.email,
     )
     return request
+
+
+def request_password_reset(email: str, *, now: dt.datetime, site_url: str) -> int:
+    """A holder who forgot its password asks for a link by e-mail address.
+
+    Whatever the address, the person asking is told the same thing; a link goes only to
+    an address the register keeps for a holder whose login has a password. Staff logins
+    never get one this way (their passwords are reset by an administrator), so the page
+    reveals neither holders nor staff. The mail carries no text the requester wrote.
+    Returns the number of links queued (for tests and the log, never for the page).
+    """
+    require_aware(now)
+    address = email.strip()
+    if not address:
+        return 0
+    holders = Holder.objects.filter(
+        email__iexact=address,
+        user__isnull=False,
+        user__is_active=True,
+        user__is_staff=False,
+        user__is_superuser=False,
+    ).select_related("user")
+    queued = 0
+    days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    with transaction.atomic():
+        for holder in holders:
+            user = holder.user
+            if user is None or not user.has_usable_password():
+                continue  # an invited login without a password: the clerk invites again
+            link = site_url.rstrip("/") + invitation_path(user)
+            _mail(
+                "portal_reset",
+                "A new password for the exchange agent's tender portal",
+                f"Someone asked for a new portal password for {holder.name}.\n\n"
+                f"Your login name: {user.get_username()}\n"
+                f"Choose the new password here (the link works once, for {days} days):\n"
+                f"{link}\n\n"
+                f"If you did not ask for this, ignore this e-mail: your password stays as it is.",
+                holder.email,
+                holder,
+            )
+            queued += 1
+    return queued

@@ -24,6 +24,12 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/sign-up/", accounts.sign_up, name="sign_up"),
     path("accounts/sign-up/sent/", accounts.sign_up_done, name="sign_up_done"),
+    path("accounts/password-reset/", accounts.password_reset, name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        accounts.password_reset_done,
+        name="password_reset_done",
+    ),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         accounts.AcceptInviteView.as_view(),

@@ -28,4 +28,5 @@ def test_a_command_prints_no_banner(command: list[str]) -> None:
     assert "AXES" not in done.stdout
     assert "AXES" not in done.stderr
     if command == ["check"]:
-        assert done.stdout == "System check identified no issues (0 silenced).\n"
+        assert done.stdout.startswith("System check identified no issues")
+        assert done.stdout.count("\n") == 1

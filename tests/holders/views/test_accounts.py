@@ -126,11 +126,18 @@ def test_a_sign_up_waits_for_a_clerk_and_grants_nothing(
     assert deliver_outbox()[0].to == ["custody@ardsley.example"]
 
 
-def test_a_taken_login_name_is_refused(seed: SeedOffer) -> None:
+def test_a_taken_login_name_gets_the_same_answer_and_the_clerk_is_told(seed: SeedOffer) -> None:
+    # The rule changed on purpose: "That login name is taken" told strangers which names
+    # exist (staff names too). The answer is now the same; the clerk sees the clash.
     holder_login(seed.registered, "ardsley")
     response = Client().post(reverse("portal:sign_up"), sign_up_data(username="Ardsley"))
-    assert "That login name is taken" in response.content.decode()
-    assert SignUpRequest.objects.count() == 0
+    assert response["Location"] == reverse("portal:sign_up_done")
+    request = SignUpRequest.objects.get()
+    assert services.login_name_in_use(request)
+    clerk = Client()
+    clerk.force_login(staff_user("clara", "Clerks"))
+    page = clerk.get(reverse("admin:holders_signuprequest_change", args=[request.pk]))
+    assert "Taken: decline the request and ask for another login name." in page.content.decode()
 
 
 def _pending(seed: SeedOffer, **overrides: str) -> SignUpRequest:
