@@ -15,7 +15,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.db import InterfaceError, OperationalError, connections
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -171,3 +171,60 @@ class SessionTimeoutMiddleware:
 
 def _instant(timestamp: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(timestamp, tz=dt.UTC)
+
+
+# --- errors people understand ----------------------------------------------------------------
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _role(user: Any) -> str:
+    if user is None or not user.is_authenticated:
+        return "not signed in"
+    if user.is_superuser:
+        return "administrator"
+    if user.is_staff:
+        names = sorted(user.groups.values_list("name", flat=True))
+        return " and ".join(n.rstrip("s").lower() for n in names) or "staff without a role"
+    return "holder"
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: what this role may not do and whom to ask, logged once at INFO."""
+    user = getattr(request, "user", None)
+    what = str(exception or "").strip() or (
+        "Your role may not open this page or take this step. Ask a supervisor of the desk "
+        "if you need it."
+    )
+    log.info(
+        "Forbidden %s %s for %s (%s)",
+        request.method,
+        request.path,
+        user.get_username() if user is not None and user.is_authenticated else "anonymous",
+        _role(user),
+    )
+    desk = request.path.startswith(reverse("admin:index"))
+    response = render(
+        request,
+        "403.html",
+        {"role": _role(user), "what": what, "desk": desk},
+        status=403,
+    )
+    return response
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: the portal's page, logged once at INFO (no traceback: it is no fault)."""
+    log.info("Not found %s %s", request.method, request.path)
+    return render(request, "404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: says nothing was recorded only when that is certain.
+
+    A request that only reads (GET, HEAD) records nothing. A submission may have been
+    recorded before the fault (the record commits, then something after it fails), so
+    its page says to look before submitting again, never that nothing was recorded."""
+    safe = request.method in SAFE_METHODS
+    body = render_to_string("500.html", {"nothing_recorded": safe})
+    return HttpResponse(body, status=500)

@@ -254,6 +254,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django logs every 4xx at WARNING, a 403 with its traceback. A refused page and a
+        # missing one are no faults: the error handlers (exchange.middleware) log them once
+        # at INFO, so only 5xx pass here.
+        "django.request": {"level": "ERROR"},
+        "django.security.csrf": {"level": "INFO"},
+    },
 }
 
 # --- The desk -----------------------------------------------------------------------
