@@ -177,3 +177,26 @@ def test_a_password_change_signs_out_every_session(cast: Cast) -> None:
         response = _get(client, home, SIGNED_IN + 2 * SECOND)
         assert response.status_code == 302
         assert response["Location"].startswith(reverse("portal:login"))
+
+
+# --- Content-Security-Policy ------------------------------------------------------------------
+
+
+def test_the_policy_allows_no_inline_style(client: Client) -> None:
+    policy = client.get(reverse("portal:login"))["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";") if d.strip())
+    assert directives["style-src"] == "'self'"
+    assert "unsafe-inline" not in policy
+
+
+def test_no_template_carries_an_inline_style() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ("templates", "holders/templates", "exchange/templates")
+        for path in (root / folder).rglob("*.html")
+        if "<style" in path.read_text() or " style=" in path.read_text()
+    ]
+    assert offenders == []
