@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "axes",
+    "django_ratelimit",
     "exchange.apps.ExchangeConfig",
     "holders.apps.HoldersConfig",
 ]
@@ -55,6 +56,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle and absolute session limits (after authentication and messages, which it uses).
+    "exchange.middleware.SessionTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # A database gone away mid-request: a 503 page saying nothing was recorded.
     "exchange.middleware.DatabaseUnavailableMiddleware",
@@ -128,6 +131,27 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One queue name per deployment (tests give each run its own so no other worker takes its tasks).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 
+# --- Rate limits (django-ratelimit) ---------------------------------------------------------
+# Counters live in Redis so every web worker shares them; the client's address is the one
+# our proxies saw (exchange.middleware.client_ip), never what the client wrote.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("RATELIMIT_KEY_PREFIX", "tender-desk"),
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "exchange.middleware.client_ip"
+# django-ratelimit lists only memcached and django-redis as supported; Django's own Redis
+# cache increments with Redis INCR, which is atomic and shared, all the library needs.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+# Sign-up and password-reset requests: per client address, and per e-mail address asked
+# about (so nobody can make the exchange agent mail one address again and again).
+ACCOUNT_REQUESTS_PER_ADDRESS = env_str("ACCOUNT_REQUESTS_PER_ADDRESS", "10/h")
+ACCOUNT_REQUESTS_PER_EMAIL = env_str("ACCOUNT_REQUESTS_PER_EMAIL", "3/d")
+
 # --- E-mail -----------------------------------------------------------------------
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -141,9 +165,31 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Exchange Agent <exchange-agent@localhost>")
+# Every notice goes through the outbox (exchange.models.outbox), sent by a Celery worker:
+# a mail server that is slow or down never holds up a request. Each SMTP operation gives
+# up after EMAIL_TIMEOUT seconds; a failed attempt is retried after MAIL_RETRY_BASE_SECONDS,
+# doubling each time up to MAIL_RETRY_MAX_SECONDS, MAIL_MAX_ATTEMPTS times in all.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 10)
+MAIL_RETRY_BASE_SECONDS = env_int("MAIL_RETRY_BASE_SECONDS", 60)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 3600)
+# A message still "sending" this long after its claim was cut short by a dead worker.
+MAIL_SENDING_STALL_SECONDS = env_int("MAIL_SENDING_STALL_SECONDS", 10 * EMAIL_TIMEOUT + 60)
+if min(EMAIL_TIMEOUT, MAIL_MAX_ATTEMPTS) < 1 or MAIL_RETRY_BASE_SECONDS < 0:
+    raise ImproperlyConfigured("EMAIL_TIMEOUT and MAIL_MAX_ATTEMPTS must be at least 1.")
 
 # --- Security -----------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after this many minutes without a request (staff sooner than holders), and
+# after SESSION_ABSOLUTE_HOURS however busy (exchange.middleware.SessionTimeoutMiddleware);
+# the cookie lives no longer than that, and not past the browser's closing.
+SESSION_IDLE_MINUTES_STAFF = env_int("SESSION_IDLE_MINUTES_STAFF", 30)
+SESSION_IDLE_MINUTES_HOLDER = env_int("SESSION_IDLE_MINUTES_HOLDER", 60)
+SESSION_ABSOLUTE_HOURS = env_int("SESSION_ABSOLUTE_HOURS", 12)
+if min(SESSION_IDLE_MINUTES_STAFF, SESSION_IDLE_MINUTES_HOLDER, SESSION_ABSOLUTE_HOURS) < 1:
+    raise ImproperlyConfigured("Session limits must be at least 1.")
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_HOURS * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
@@ -156,10 +202,17 @@ X_FRAME_OPTIONS = "DENY"
 BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY", False)
 if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# No script but the site's own files; styles may be inline (the admin's own templates use
-# style attributes); no framing; forms post only here.
+# How many proxies of ours append to X-Forwarded-For in front of the application (the TLS
+# proxy: 1). The client's address is the entry that many places from the right; what the
+# client wrote to the left of it is never trusted (exchange.middleware.client_ip).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+# No script and no style but the site's own files (no inline style either: the desk's
+# styles live in exchange/static/exchange/desk.css, the portal's in holders/portal.css);
+# no framing; forms post only here.
 CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self'; style-src 'self'; "
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
@@ -182,6 +235,9 @@ AXES_RESET_ON_SUCCESS = True  # a holder who mistypes twice, then signs in, star
 AXES_LOCKOUT_TEMPLATE = "holders/locked_out.html"
 # Behind the TLS proxy the peer address is the proxy's: count failures by the client's.
 AXES_CLIENT_IP_CALLABLE = "exchange.middleware.client_ip"
+# No "AXES: BEGIN ..." banner at start-up: an operator's command prints its own output
+# only. Failures and lockouts are still logged (the client string is just shorter).
+AXES_VERBOSE = False
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -199,6 +255,13 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Django logs every 4xx at WARNING, a 403 with its traceback. A refused page and a
+        # missing one are no faults: the error handlers (exchange.middleware) log them once
+        # at INFO, so only 5xx pass here.
+        "django.request": {"level": "ERROR"},
+        "django.security.csrf": {"level": "INFO"},
+    },
 }
 
 # --- The desk -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from exchange.models import (
     NoteReturn,
     NoteSeries,
     OfferState,
+    OutboxMessage,
     StateChange,
     Tender,
     TenderedCertificate,
@@ -455,3 +456,11 @@ TENDER_STATE_WORDS: dict[str, str] = {
     TenderState.REJECTED: "Rejected: the original notes the exchange agent holds are being returned.",
     TenderState.RETURNED: "Returned: the original notes were sent back.",
 }
+
+
+def notices_sent(holder: Holder) -> QuerySet[OutboxMessage]:
+    """The notices the desk sent (or is sending) to this login's holder, or to the other
+    rows of its DTC participant account, newest first."""
+    return OutboxMessage.objects.filter(
+        Q(holder=holder) | Q(holder__in=account_holders(holder))
+    ).order_by("-created_at", "-id")

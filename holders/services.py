@@ -20,20 +20,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from exchange.models import OutboxMessage
 from exchange.services.base import Actor, DeskError, record, require_aware
 from holders.models import Holder, HolderKind, PortalSubmission, SignUpRequest, SignUpStatus
 
 
-def _mail_after_commit(subject: str, body: str, to: str) -> None:
-    # Mail goes only for work that committed; a mail server that fails does not undo it.
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=True)
+def _mail(notice: str, subject: str, body: str, to: str, holder: Holder | None = None) -> None:
+    # Through the outbox, in this transaction: mail goes only for work that committed, and
+    # a mail server that is slow or down neither holds up nor undoes it.
+    OutboxMessage.objects.queue(
+        notice=notice,
+        subject=subject,
+        body=body,
+        to=[to],
+        holder_id=holder.pk if holder is not None else None,
     )
 
 
@@ -128,7 +133,7 @@ def invite_holder(holder_id: int, *, actor: Actor, now: dt.datetime, site_url: s
             f"Through the portal you can tender original notes, follow your tenders and "
             f"withdraw them before the offer expires."
         )
-    _mail_after_commit(subject, body, holder.email)
+    _mail("portal_reset" if reset else "portal_invitation", subject, body, holder.email, holder)
     record(
         holder,
         action="holders.holder.invited",
@@ -159,17 +164,25 @@ class SignUp:
     note: str = ""
 
 
+SIGN_UP_RECEIVED_BODY = (
+    "We received a request for access to the exchange agent's tender portal with this "
+    "e-mail address. The exchange agent checks every request against the register of "
+    "holders and e-mails the decision to this address.\n\n"
+    "If you did not ask for access, ignore this message: nothing can be seen or done "
+    "with a request until the exchange agent has matched it to a holder."
+)
+
+
 @transaction.atomic
 def request_sign_up(sign_up: SignUp, *, now: dt.datetime) -> SignUpRequest:
-    """Record a request for a login; nothing can be seen with it until a clerk approves."""
+    """Record a request for a login; nothing can be seen with it until a clerk approves.
+
+    The answer is the same whatever the login name: a name already in use (a holder's, or
+    a clerk's) is recorded like any other and the clerk declines it at review, so the page
+    never tells a stranger which names exist. The acknowledgment carries no text the
+    requester wrote, so the form cannot be used to send our mail with a stranger's words.
+    """
     require_aware(now)
-    if (
-        username_taken(sign_up.username)
-        or SignUpRequest.objects.filter(
-            username__iexact=sign_up.username, status=SignUpStatus.PENDING
-        ).exists()
-    ):
-        raise DeskError("That login name is taken; choose another.", field="username")
     request = SignUpRequest.objects.create(
         username=sign_up.username,
         email=sign_up.email,
@@ -184,14 +197,26 @@ def request_sign_up(sign_up: SignUp, *, now: dt.datetime) -> SignUpRequest:
         note=sign_up.note,
         requested_at=now,
     )
-    _mail_after_commit(
-        "We received your request for portal access",
-        f"We received a request for a portal login ({sign_up.username}) for "
-        f"{sign_up.holder_name}. The exchange agent checks it against the register of "
-        f"holders and will e-mail you when it is decided.",
+    _mail(
+        "sign_up_received",
+        "Your request for access to the tender portal",
+        SIGN_UP_RECEIVED_BODY,
         sign_up.email,
     )
     return request
+
+
+def login_name_in_use(request: SignUpRequest) -> bool:
+    """For the clerk reviewing a request: is its login name taken (by a login, or by
+    another request still pending)?"""
+    return (
+        username_taken(request.username)
+        or SignUpRequest.objects.filter(
+            username__iexact=request.username, status=SignUpStatus.PENDING
+        )
+        .exclude(pk=request.pk)
+        .exists()
+    )
 
 
 def _check_match(request: SignUpRequest, holder: Holder) -> None:
@@ -270,11 +295,13 @@ def approve_sign_up(
         now=now,
         reason=f"Login {user.get_username()} acts for {holder.name}.",
     )
-    _mail_after_commit(
+    _mail(
+        "sign_up_approved",
         "Your portal access is approved",
         f"Your login {user.get_username()} now acts for {holder.name}. Sign in at "
         f"{site_url.rstrip('/')}{reverse('portal:login')} with the password you chose.",
         request.email,
+        holder,
     )
     return request
 
@@ -306,9 +333,10 @@ def decline_sign_up(
         now=now,
         reason=reason.strip(),
     )
-    _mail_after_commit(
+    _mail(
+        "sign_up_declined",
         "Your request for portal access",
-        f"Your request for a portal login ({request.username}) was not approved: "
+        f"Your request for a portal login was not approved: "
         f"{reason.strip()}\nContact the exchange agent if you believe this is wrong.",
         request.email,
     )
@@ -374,3 +402,46 @@ def submit_once(
         result = submit()
         PortalSubmission.objects.filter(pk=row[0]).update(receipt_url=receipt_url(result))
         return result
+
+
+def request_password_reset(email: str, *, now: dt.datetime, site_url: str) -> int:
+    """A holder who forgot its password asks for a link by e-mail address.
+
+    Whatever the address, the person asking is told the same thing; a link goes only to
+    an address the register keeps for a holder whose login has a password. Staff logins
+    never get one this way (their passwords are reset by an administrator), so the page
+    reveals neither holders nor staff. The mail carries no text the requester wrote.
+    Returns the number of links queued (for tests and the log, never for the page).
+    """
+    require_aware(now)
+    address = email.strip()
+    if not address:
+        return 0
+    holders = Holder.objects.filter(
+        email__iexact=address,
+        user__isnull=False,
+        user__is_active=True,
+        user__is_staff=False,
+        user__is_superuser=False,
+    ).select_related("user")
+    queued = 0
+    days = settings.PASSWORD_RESET_TIMEOUT // 86400
+    with transaction.atomic():
+        for holder in holders:
+            user = holder.user
+            if user is None or not user.has_usable_password():
+                continue  # an invited login without a password: the clerk invites again
+            link = site_url.rstrip("/") + invitation_path(user)
+            _mail(
+                "portal_reset",
+                "A new password for the exchange agent's tender portal",
+                f"Someone asked for a new portal password for {holder.name}.\n\n"
+                f"Your login name: {user.get_username()}\n"
+                f"Choose the new password here (the link works once, for {days} days):\n"
+                f"{link}\n\n"
+                f"If you did not ask for this, ignore this e-mail: your password stays as it is.",
+                holder.email,
+                holder,
+            )
+            queued += 1
+    return queued

@@ -3,18 +3,33 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from holders.views import accounts, cures, guaranteed_delivery, letter, offer, withdrawal
+from holders.views import (
+    accounts,
+    cures,
+    guaranteed_delivery,
+    letter,
+    notices,
+    offer,
+    withdrawal,
+)
 
 app_name = "portal"
 
 urlpatterns = [
     path("", offer.home, name="home"),
     path("prospectus/", offer.prospectus, name="prospectus"),
+    path("notices/", notices.notices, name="notices"),
     # Accounts.
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/sign-up/", accounts.sign_up, name="sign_up"),
     path("accounts/sign-up/sent/", accounts.sign_up_done, name="sign_up_done"),
+    path("accounts/password-reset/", accounts.password_reset, name="password_reset"),
+    path(
+        "accounts/password-reset/sent/",
+        accounts.password_reset_done,
+        name="password_reset_done",
+    ),
     path(
         "accounts/invitation/<uidb64>/<token>/",
         accounts.AcceptInviteView.as_view(),

@@ -7,6 +7,8 @@ from __future__ import annotations
 # plugin tests/_environment.py, loaded before the settings are read.
 import datetime as dt
 import os
+import uuid
+from typing import Any
 
 import pytest
 
@@ -63,3 +65,12 @@ def seed(db: None) -> SeedOffer:
 def during_offer() -> dt.datetime:
     """An instant when the seed offer is open: Monday, June 26, 2000, 10:00 New York."""
     return ny(2000, 6, 26, 10, 0)
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings: Any) -> None:
+    """Rate-limit counters live in Redis and outlast a test: each test counts afresh."""
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {**settings.CACHES["ratelimit"], "KEY_PREFIX": f"tests-{uuid.uuid4().hex}"},
+    }

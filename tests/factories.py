@@ -273,3 +273,15 @@ def legacy_w9_deficiency(tender_id: int, now: dt.datetime, note: str = "Certify 
         opened_by_label="clerk",
     )
     Tender.objects.filter(pk=tender_id).update(state=TenderState.DEFICIENT)
+
+
+def deliver_outbox() -> list[Any]:
+    """What a mail worker would do now: send every message due in the outbox (to Django's
+    test mailbox), and return that mailbox."""
+    from django.core import mail
+    from django.utils import timezone
+
+    from exchange.services import outbox
+
+    outbox.deliver_due(timezone.now())
+    return list(mail.outbox)

@@ -16,6 +16,7 @@ from exchange.admin import (  # noqa: F401 (imported to register their model adm
     jobs,
     notices,
     offers,
+    outbox,
     registration,
     special_interest,
     tenders,

@@ -324,7 +324,14 @@ class TransitionAdmin(DeskAdmin):
             raise Http404(f"No {self.opts.verbose_name} with id {object_id}.")
         # Refused outright, not merely hidden: a clerk may post the URL by hand.
         if not self.may_run(request, transition):
-            raise PermissionDenied
+            # The 403 page shows this: what the role may not do, and whom to ask.
+            raise PermissionDenied(
+                f"“{transition.label}” records the issuer's decision: only a supervisor "
+                f"may record it. Ask a supervisor of the desk to do it."
+                if transition.issuer_decision
+                else f"Your role may not “{transition.label}” on a {self.opts.verbose_name}. "
+                f"Ask a supervisor of the desk to do it, or to grant your role that step."
+            )
         now = timezone.now()
         change_url = self.change_url(obj)
         if not transition.is_available(obj, now):

@@ -214,6 +214,7 @@ class SignUpRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             {
                 "fields": (
                     "username",
+                    "login_name_check",
                     "email",
                     "contact_name",
                     "holder_name",
@@ -244,11 +245,22 @@ class SignUpRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     requested_at_ny = ny_time("requested_at", "Requested")
     decided_at_ny = ny_time("decided_at", "Decided")
 
+    @admin.display(description="Login name")
+    def login_name_check(self, obj: SignUpRequest) -> str:
+        # The portal answers every request alike (no stranger learns which names exist);
+        # the clerk is the one told, and declines a taken name asking for another.
+        if obj.pk is None or obj.status != "pending":
+            return "—"
+        if services.login_name_in_use(obj):
+            return "Taken: decline the request and ask for another login name."
+        return "Free"
+
     def get_readonly_fields(
         self, request: HttpRequest, obj: SignUpRequest | None = None
     ) -> tuple[str, ...]:
         fields = (
             "username",
+            "login_name_check",
             "email",
             "contact_name",
             "holder_name",

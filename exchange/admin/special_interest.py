@@ -195,7 +195,10 @@ class SpecialInterestAccrualAdmin(DeskAdmin):
 
     def record_milestone_view(self, request: HttpRequest) -> HttpResponse:
         if not self._may_record(request):
-            raise PermissionDenied
+            raise PermissionDenied(
+                "Your role may not record registration milestones. Ask a supervisor of "
+                "the desk to record it, or to grant your role that step."
+            )
         initial = {"offer": request.GET.get("offer")} if request.GET.get("offer") else None
         form = RecordMilestoneForm(request.POST or None, initial=initial)
         if request.method == "POST" and form.is_valid():

@@ -11,7 +11,6 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from django.core.mail import mail_admins
 from django.utils import timezone
 
 from exchange.jobs.due import DueWork, due_work
@@ -26,6 +25,7 @@ from exchange.models import (
 )
 from exchange.selectors.atop import reconcile_positions
 from exchange.selectors.reconciliation import reconcile, reconcile_books
+from exchange.services import notifications
 from exchange.services.announcements import check_announcement_deadline
 from exchange.services.base import Actor, DeskError
 from exchange.services.exchange_date import StopOrderBlocks, dispatch_returns, run_exchange_date
@@ -68,8 +68,8 @@ def _reconcile(offer_id: int, now: dt.datetime, actor: Actor) -> tuple[str, str]
     ):
         return JobOutcome.DONE, f"balanced — {summary}"
     message = f"Reconciliation of {offer.slug} does not balance as of {calendars.format_ny(now)}: {summary}"
-    mail_admins(
-        f"Tender desk: reconciliation MISMATCH for {offer.slug}", message, fail_silently=True
+    notifications.operations_alert(
+        f"Tender desk: reconciliation MISMATCH for {offer.slug}", message
     )
     return JobOutcome.BLOCKED, message
 

@@ -22,6 +22,7 @@ from exchange.models.offers import (
     OfferEventKind,
     OfferState,
 )
+from exchange.models.outbox import MailStatus, OutboxMessage, mail_queued
 from exchange.models.registration import (
     RegistrationDefault,
     RegistrationDefaultState,
@@ -81,6 +82,7 @@ __all__ = [
     "JobName",
     "JobOutcome",
     "JobRun",
+    "MailStatus",
     "MedallionProgram",
     "NewNoteDelivery",
     "NoteReturn",
@@ -88,6 +90,7 @@ __all__ = [
     "OfferEvent",
     "OfferEventKind",
     "OfferState",
+    "OutboxMessage",
     "RegistrationDefault",
     "RegistrationDefaultState",
     "RegistrationDefaultTrigger",
@@ -103,4 +106,5 @@ __all__ = [
     "TenderedCertificate",
     "WithdrawalNotice",
     "WithdrawalState",
+    "mail_queued",
 ]

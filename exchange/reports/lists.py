@@ -21,6 +21,7 @@ from exchange.models import (
     WithdrawalNotice,
 )
 from exchange.terms import calendars
+from exchange.terms.spreadsheet import safe_row
 
 # --- delivery and return lists ---------------------------------------------------------
 
@@ -196,7 +197,8 @@ class _Echo:
 
 
 def csv_lines(rows: Iterable[list[str]]) -> Iterator[str]:
-    """CSV one line at a time, for streaming responses and management commands."""
+    """CSV one line at a time, for streaming responses and management commands; every cell
+    neutralised against spreadsheet formulas (`exchange.terms.spreadsheet`)."""
     writer = csv.writer(_Echo())
     for row in rows:
-        yield writer.writerow(row)
+        yield writer.writerow(safe_row(row))

@@ -1,8 +1,12 @@
-"""E-mails to holders: receipt, deficiency, acceptance, return, lapse.
+"""Notices to holders, guarantors and staff: receipt, deficiency, acceptance, return, lapse.
 
-Sent after the transaction commits (never for work that rolled back), one SMTP
-connection per batch. A failure to send is logged, never raised: the tender stands
-whether or not the holder's mail server answered.
+Each function writes its messages to the outbox (exchange.models.outbox) in the caller's
+transaction: a notice exists exactly when the record that causes it committed, and one
+rolled back leaves none. A Celery worker sends them afterwards (exchange.services.outbox),
+so a submission never waits on the mail server and never fails because of it.
+
+One function per notice; the pattern: build (holder, subject, body) for each recipient,
+then `_queue` them under the notice's name.
 """
 
 from __future__ import annotations
@@ -11,26 +15,23 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.mail import get_connection, send_mass_mail
-from django.db import transaction
 
-from exchange.models import Tender
+from exchange.models import OutboxMessage, Tender
 from exchange.terms import calendars
+from holders.models import Holder
 
 log = logging.getLogger(__name__)
 
-
-def _deliver(messages: list[tuple[str, str, str | None, list[str]]]) -> None:
-    if not messages:
-        return
-    try:
-        send_mass_mail(messages, fail_silently=False, connection=get_connection())
-    except Exception:
-        log.exception("Could not send %d holder e-mail(s)", len(messages))
+Notice = tuple[Holder, str, str]  # to whom, subject, body
 
 
-def _after_commit(messages: list[tuple[str, str, str | None, list[str]]]) -> None:
-    transaction.on_commit(lambda: _deliver(messages))
+def _queue(notice: str, notices: Iterable[Notice]) -> None:
+    for holder, subject, body in notices:
+        if not holder.email:
+            continue
+        OutboxMessage.objects.queue(
+            notice=notice, subject=subject, body=body, to=[holder.email], holder_id=holder.pk
+        )
 
 
 def _tenders(ids: Iterable[int]) -> list[Tender]:
@@ -50,92 +51,93 @@ def _sign_off(tender: Tender) -> str:
 
 
 def tender_received(tender_id: int) -> None:
-    messages = []
-    for t in _tenders([tender_id]):
-        messages.append(
+    _queue(
+        "tender_received",
+        (
             (
+                t.holder,
                 f"Tender {t.reference} received: ${t.amount:,.2f} {t.series.name}",
                 f"We received your tender of ${t.amount:,.2f} {t.series.amount_label} of the "
                 f"{t.series.name} at {calendars.format_ny(t.received_at)}.\n"
                 f"It stays tendered unless you withdraw it before "
                 f"{calendars.format_ny(t.offer.expiration_at)}." + _sign_off(t),
-                settings.DEFAULT_FROM_EMAIL,
-                [t.holder.email],
             )
-        )
-    _after_commit(messages)
+            for t in _tenders([tender_id])
+        ),
+    )
 
 
 def tenders_received(tender_ids: Iterable[int]) -> None:
-    """Receipts for many tenders at once (an ATOP activity file's), one batch after commit."""
-    messages = []
-    for t in _tenders(tender_ids):
-        messages.append(
+    """Receipts for many tenders at once (an ATOP activity file's), written to the outbox
+    in one statement."""
+    OutboxMessage.objects.queue_many(
+        notice="tender_received",
+        messages=[
             (
                 f"Tender {t.reference} received: ${t.amount:,.2f} {t.series.name}",
                 f"We received your tender of ${t.amount:,.2f} {t.series.amount_label} of the "
                 f"{t.series.name} at {calendars.format_ny(t.received_at)}.\n"
                 f"It stays tendered unless you withdraw it before "
                 f"{calendars.format_ny(t.offer.expiration_at)}." + _sign_off(t),
-                settings.DEFAULT_FROM_EMAIL,
                 [t.holder.email],
+                t.holder_id,
             )
-        )
-    _after_commit(messages)
+            for t in _tenders(tender_ids)
+        ],
+    )
 
 
 def tender_deficient(tender_id: int) -> None:
-    messages = []
+    notices = []
     for t in _tenders([tender_id]):
         defects = "\n".join(
             f"- {d.get_kind_display()}: {d.note}"
             for d in t.deficiencies.all()
             if d.status == "open"
         )
-        messages.append(
+        notices.append(
             (
+                t.holder,
                 f"Tender {t.reference}: action needed before {calendars.format_ny(t.offer.expiration_at)}",
                 f"Your tender {t.reference} is not yet in proper form:\n{defects}\n\n"
                 f"Cure each point before the offer expires at "
                 f"{calendars.format_ny(t.offer.expiration_at)}; after that only the issuer can "
                 f"waive a defect, and an uncured tender may be rejected." + _sign_off(t),
-                settings.DEFAULT_FROM_EMAIL,
-                [t.holder.email],
             )
         )
-    _after_commit(messages)
+    _queue("tender_deficient", notices)
 
 
 def tenders_accepted(tender_ids: Iterable[int]) -> None:
-    _after_commit(
-        [
+    _queue(
+        "tender_accepted",
+        (
             (
+                t.holder,
                 f"Tender {t.reference} accepted: new {t.series.name} to be delivered",
                 f"The issuer accepted your tender {t.reference}. New notes of ${t.live_amount:,.2f} "
                 f"{t.series.amount_label} are being delivered"
                 + (" by book-entry transfer at DTC." if t.channel == "book_entry" else ".")
                 + _sign_off(t),
-                settings.DEFAULT_FROM_EMAIL,
-                [t.holder.email],
             )
             for t in _tenders(tender_ids)
-        ]
+        ),
     )
 
 
 def tenders_returned(tender_ids: Iterable[int]) -> None:
-    _after_commit(
-        [
+    _queue(
+        "tender_returned",
+        (
             (
+                t.holder,
                 f"Tender {t.reference}: original notes returned",
                 f"The original notes of tender {t.reference} not exchanged have been returned"
                 + (" (credited to your DTC account)." if t.channel == "book_entry" else " to you.")
                 + _sign_off(t),
-                settings.DEFAULT_FROM_EMAIL,
-                [t.holder.email],
             )
             for t in _tenders(tender_ids)
-        ]
+        ),
     )
 
 
@@ -146,22 +148,30 @@ def guarantee_lapsed(gd_id: int) -> None:
     gd = GuaranteedDelivery.objects.select_related(
         "tender__holder", "tender__offer", "guarantor"
     ).get(pk=gd_id)
-    recipients = [e for e in (gd.tender.holder.email, gd.guarantor.email) if e]
-    if not recipients:
-        return
-    _after_commit(
-        [
-            (
-                f"Guaranteed delivery {gd.reference} lapsed; tender {gd.tender.reference} rejected",
-                f"The original notes guaranteed by {gd.guarantor.name} under notice {gd.reference} "
-                f"were not delivered by {calendars.format_ny(gd.deadline_at)}, three New York Stock "
-                f"Exchange trading days after the notice was executed. The tender "
-                f"{gd.tender.reference} has been rejected." + _sign_off(gd.tender),
-                settings.DEFAULT_FROM_EMAIL,
-                recipients,
-            )
-        ]
+    subject = f"Guaranteed delivery {gd.reference} lapsed; tender {gd.tender.reference} rejected"
+    body = (
+        f"The original notes guaranteed by {gd.guarantor.name} under notice {gd.reference} "
+        f"were not delivered by {calendars.format_ny(gd.deadline_at)}, three New York Stock "
+        f"Exchange trading days after the notice was executed. The tender "
+        f"{gd.tender.reference} has been rejected." + _sign_off(gd.tender)
     )
+    _queue(
+        "guarantee_lapsed",
+        [(gd.tender.holder, subject, body), (gd.guarantor, subject, body)],
+    )
+
+
+def operations_alert(subject: str, body: str) -> None:
+    """To the operators (ADMINS): a failure that needs a person, e.g. a reconciliation
+    mismatch. Through the outbox like every notice, so the desk can see it was sent."""
+    recipients = [email for _, email in settings.ADMINS]
+    if recipients:
+        OutboxMessage.objects.queue(
+            notice="operations_alert",
+            subject=f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            body=body,
+            to=recipients,
+        )
 
 
 def _supervisor_addresses() -> list[str]:
@@ -184,18 +194,16 @@ def _announcement_notice(event_id: int, subject: str, lead: str) -> None:
     recipients = _supervisor_addresses()
     if not recipients or event.announcement_due_at is None:
         return
-    _after_commit(
-        [
-            (
-                f"{subject}: {event.get_kind_display().lower()} of {event.offer.slug}",
-                f"{lead} The {event.get_kind_display().lower()} of {event.offer} recorded "
-                f"{calendars.format_ny(event.occurred_at)} must be announced by "
-                f"{calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)). No "
-                f"announcement is recorded yet. Drafted text:\n\n{event.announcement_draft}",
-                settings.DEFAULT_FROM_EMAIL,
-                recipients,
-            )
-        ]
+    OutboxMessage.objects.queue(
+        notice="announcement_reminder",
+        subject=f"{subject}: {event.get_kind_display().lower()} of {event.offer.slug}",
+        body=(
+            f"{lead} The {event.get_kind_display().lower()} of {event.offer} recorded "
+            f"{calendars.format_ny(event.occurred_at)} must be announced by "
+            f"{calendars.format_ny(event.announcement_due_at)} (Rule 14e-1(d)). No "
+            f"announcement is recorded yet. Drafted text:\n\n{event.announcement_draft}"
+        ),
+        to=recipients,
     )
 
 

@@ -41,6 +41,7 @@ from exchange.special_interest.accrual import (
 from exchange.special_interest.detection import ONE_DAY
 from exchange.terms.daycount import DAYS_IN_YEAR_30_360
 from exchange.terms.money import PER_THOUSAND, WORKING_PRECISION, ZERO, to_cents
+from exchange.terms.spreadsheet import safe_row
 from holders.models import Holder, Holding, NotesKind, TinStatus
 
 CSV_COLUMNS = (
@@ -332,18 +333,20 @@ def report_csv(report: PaymentReport) -> str:
     writer.writerow(CSV_COLUMNS)
     for p in report.payments:
         writer.writerow(
-            [
-                p.holder.name,
-                p.series.slug,
-                _amount(p.basis),
-                p.days,
-                p.rate_steps,
-                _amount(p.gross),
-                _amount(p.withholding),
-                _amount(p.net),
-                p.notes,
-                p.cusip,
-            ]
+            safe_row(
+                [
+                    p.holder.name,
+                    p.series.slug,
+                    _amount(p.basis),
+                    p.days,
+                    p.rate_steps,
+                    _amount(p.gross),
+                    _amount(p.withholding),
+                    _amount(p.net),
+                    p.notes,
+                    p.cusip,
+                ]
+            )
         )
     return out.getvalue()
 

@@ -128,3 +128,11 @@ class SignUpForm(forms.Form):
             medallion_program=data["medallion_program"],
             note=data["note"],
         )
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label="E-mail address the exchange agent has for you",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
@@ -12,11 +13,17 @@ from django.urls import reverse_lazy
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
 
 from exchange.services.base import DeskError
-from holders.forms.accounts import PortalLoginForm, PortalSetPasswordForm, SignUpForm
+from holders.forms.accounts import (
+    PasswordResetRequestForm,
+    PortalLoginForm,
+    PortalSetPasswordForm,
+    SignUpForm,
+)
 from holders.forms.fields import field_errors_summary
-from holders.services import is_staff_account, request_sign_up
+from holders.services import is_staff_account, request_password_reset, request_sign_up
 
 
 class LoginView(auth_views.LoginView):
@@ -49,18 +56,50 @@ class AcceptInviteView(auth_views.PasswordResetConfirmView):
         return response
 
 
+def _too_many_from_this_address(request: HttpRequest, group: str) -> bool:
+    """Counted before the form is read (and a password hashed): a flood costs us nothing."""
+    return is_ratelimited(
+        request,
+        group=f"{group}:address",
+        key="ip",
+        rate=settings.ACCOUNT_REQUESTS_PER_ADDRESS,
+        method="POST",
+        increment=True,
+    )
+
+
+def _too_many_for_this_email(request: HttpRequest, group: str, email: str) -> bool:
+    return is_ratelimited(
+        request,
+        group=f"{group}:email",
+        key=lambda _group, _request: email.strip().lower(),
+        rate=settings.ACCOUNT_REQUESTS_PER_EMAIL,
+        method="POST",
+        increment=True,
+    )
+
+
+def _slow_down(request: HttpRequest) -> HttpResponse:
+    return render(request, "holders/slow_down.html", status=429)
+
+
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:home")
+    if request.method == "POST" and _too_many_from_this_address(request, "sign_up"):
+        return _slow_down(request)
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
-            request_sign_up(form.sign_up(), now=timezone.now())
-        except DeskError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
+        # One answer whatever was asked. Past the limit for an e-mail address nothing is
+        # recorded or sent, and the page says the same as ever.
+        if not _too_many_for_this_email(request, "sign_up", form.cleaned_data["email"]):
+            try:
+                request_sign_up(form.sign_up(), now=timezone.now())
+            except DeskError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        if not form.errors:
             return redirect("portal:sign_up_done")
     return render(
         request,
@@ -71,3 +110,24 @@ def sign_up(request: HttpRequest) -> HttpResponse:
 
 def sign_up_done(request: HttpRequest) -> HttpResponse:
     return render(request, "holders/sign_up_done.html")
+
+
+@require_http_methods(["GET", "POST"])
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """A holder who forgot its password asks for a link; the answer never depends on the
+    address (see holders.services.request_password_reset)."""
+    if request.method == "POST" and _too_many_from_this_address(request, "password_reset"):
+        return _slow_down(request)
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        if not _too_many_for_this_email(request, "password_reset", email):
+            request_password_reset(
+                email, now=timezone.now(), site_url=request.build_absolute_uri("/")
+            )
+        return redirect("portal:password_reset_done")
+    return render(request, "holders/password_reset.html", {"form": form})
+
+
+def password_reset_done(request: HttpRequest) -> HttpResponse:
+    return render(request, "holders/password_reset_done.html")

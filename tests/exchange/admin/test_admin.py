@@ -150,6 +150,9 @@ class Graph:
 
 def build_graph(seed: SeedOffer) -> Graph:
     """Every kind of record the desk holds, made the way the desk makes them (services)."""
+    # A holder with an address, so the graph holds the notices of the outbox too.
+    seed.registered.email = "custody@ardsley.example"
+    seed.registered.save(update_fields=["email"])
     valid = paper_tender(seed, DURING)
     validate_tender(valid.pk, actor=CLERK, now=DURING)
     deficient = book_entry_tender(seed, DURING)
@@ -516,6 +519,7 @@ def test_buttons_follow_the_state_and_the_clock(
 
     # After the deadline (midnight ending Thursday, June 29) the notice can lapse.
     at_during_offer.move_to(ny(2000, 6, 30, 9, 0))
+    client.force_login(clerk)  # four days on, the idle desk session has ended
     assert buttons(client, GuaranteedDelivery.objects.get(pk=graph.gd.pk)) == {"lapse"}
     # After the expiration instant the clerk may expire the offer; extension is over.
     at_during_offer.move_to(ny(2000, 7, 12, 17, 0))

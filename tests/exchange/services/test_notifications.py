@@ -10,7 +10,7 @@ from exchange.jobs.runner import run_due_jobs
 from exchange.models import DeficiencyKind, StateChange, TenderState
 from exchange.services.base import DeskError
 from exchange.services.review import cure_deficiency, record_deficiencies, validate_tender
-from tests.factories import CLERK, SeedOffer, ny, paper_tender
+from tests.factories import CLERK, SeedOffer, deliver_outbox, ny, paper_tender
 
 DURING = ny(2000, 6, 26, 10)
 
@@ -28,6 +28,9 @@ def test_receipt_and_deficiency_are_mailed_after_commit(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):
         tender = paper_tender(mailed, DURING)
+    # Written with the tender; sent by the worker afterwards.
+    assert mail.outbox == []
+    deliver_outbox()
     assert len(mail.outbox) == 1
     assert tender.reference in mail.outbox[0].subject
     assert "10:00 a.m. New York City time, Monday, June 26, 2000" in mail.outbox[0].body
@@ -38,6 +41,7 @@ def test_receipt_and_deficiency_are_mailed_after_commit(
             actor=CLERK,
             now=DURING,
         )
+    deliver_outbox()
     assert "Sign the letter as the notes are registered" in mail.outbox[1].body
     assert "5:00 p.m. New York City time, Wednesday, July 12, 2000" in mail.outbox[1].body
 
@@ -48,7 +52,7 @@ def test_a_rolled_back_tender_sends_nothing(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(DeskError):
         paper_tender(mailed, DURING, certificates=(("R08-0001", "5000001"),))
-    assert mail.outbox == []
+    assert deliver_outbox() == []
 
 
 @pytest.mark.django_db
@@ -66,9 +70,11 @@ def test_acceptance_and_return_are_mailed(
         actor=CLERK,
         now=DURING,
     )
+    deliver_outbox()
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         run_due_jobs(ny(2000, 7, 13, 9))
+    deliver_outbox()
     subjects = sorted(m.subject for m in mail.outbox)
     assert any(accepted.reference in s and "accepted" in s for s in subjects)
     assert any(rejected.reference in s and "returned" in s for s in subjects)

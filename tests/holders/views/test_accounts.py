@@ -19,7 +19,7 @@ from exchange.services.base import Actor, DeskError
 from holders import services
 from holders.forms.accounts import SignUpForm
 from holders.models import Holder, HolderKind, SignUpRequest, SignUpStatus
-from tests.factories import SeedOffer, staff_user
+from tests.factories import SeedOffer, deliver_outbox, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -123,14 +123,21 @@ def test_a_sign_up_waits_for_a_clerk_and_grants_nothing(
     assert (
         client.post(LOGIN, {"username": "ardsley-custody", "password": PASSWORD}).status_code == 200
     )
-    assert mail.outbox[0].to == ["custody@ardsley.example"]
+    assert deliver_outbox()[0].to == ["custody@ardsley.example"]
 
 
-def test_a_taken_login_name_is_refused(seed: SeedOffer) -> None:
+def test_a_taken_login_name_gets_the_same_answer_and_the_clerk_is_told(seed: SeedOffer) -> None:
+    # The rule changed on purpose: "That login name is taken" told strangers which names
+    # exist (staff names too). The answer is now the same; the clerk sees the clash.
     holder_login(seed.registered, "ardsley")
     response = Client().post(reverse("portal:sign_up"), sign_up_data(username="Ardsley"))
-    assert "That login name is taken" in response.content.decode()
-    assert SignUpRequest.objects.count() == 0
+    assert response["Location"] == reverse("portal:sign_up_done")
+    request = SignUpRequest.objects.get()
+    assert services.login_name_in_use(request)
+    clerk = Client()
+    clerk.force_login(staff_user("clara", "Clerks"))
+    page = clerk.get(reverse("admin:holders_signuprequest_change", args=[request.pk]))
+    assert "Taken: decline the request and ask for another login name." in page.content.decode()
 
 
 def _pending(seed: SeedOffer, **overrides: str) -> SignUpRequest:
@@ -157,7 +164,7 @@ def test_approval_links_the_login_to_the_holder(
     assert seed.registered.user.username == "ardsley-custody"
     assert check_password(PASSWORD, seed.registered.user.password)
     assert StateChange.objects.filter(action="holders.sign_up.approved").exists()
-    assert "https://desk.example/accounts/login/" in mail.outbox[-1].body
+    assert "https://desk.example/accounts/login/" in deliver_outbox()[-1].body
     response = Client().post(LOGIN, {"username": "ardsley-custody", "password": PASSWORD})
     assert response.status_code == 302
 
@@ -274,7 +281,7 @@ def test_a_clerk_invites_a_holder_who_sets_a_password(
     user = seed.registered.user
     assert user is not None and not user.has_usable_password()
     assert StateChange.objects.filter(action="holders.holder.invited").exists()
-    [message] = mail.outbox
+    [message] = deliver_outbox()
     link = re.search(r"http://testserver(/accounts/invitation/\S+)", message.body).group(1)  # type: ignore[union-attr]
     holder = Client()
     form_page = holder.get(link, follow=True)
@@ -293,6 +300,7 @@ def test_a_clerk_invites_a_holder_who_sets_a_password(
             seed.registered.pk, actor=CLERK_ACTOR, now=timezone.now(), site_url="http://testserver/"
         )
     assert again.reset and again.username == "custody"
+    deliver_outbox()
     assert mail.outbox[-1].to == ["custody@ardsley.example"]
     assert "new portal password" in mail.outbox[-1].body
     user.refresh_from_db()

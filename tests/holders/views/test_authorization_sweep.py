@@ -31,6 +31,8 @@ PUBLIC = {
     "sign_up": "asking for access",
     "sign_up_done": "asking for access",
     "accept_invite": "guarded by its one-time token, not by a login",
+    "password_reset": "asking for a new password (one answer whatever the address)",
+    "password_reset_done": "asking for a new password",
     "logout": "signing out",
 }
 

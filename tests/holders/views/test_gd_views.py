@@ -131,6 +131,7 @@ def test_the_guarantor_completes_the_delivery_in_time(cast: Cast, during: dt.dat
     page = client.get(url).content.decode()
     assert "Certificates registered to" not in page  # no holdings table for the guarantor
     with time_machine.travel(DEADLINE - dt.timedelta(seconds=1), tick=False):
+        client = cast.client(cast.empire)  # days later: a new session (idle ones end)
         response = client.post(url, deliver_data())
     assert response.status_code == 302
     gd.refresh_from_db()
@@ -184,6 +185,7 @@ def test_at_the_deadline_delivery_is_refused_and_the_notice_lapses(
     gd = GuaranteedDelivery.objects.get()
     url = reverse("portal:gd_deliver", args=[gd.reference])
     with time_machine.travel(DEADLINE, tick=False):
+        client = cast.client(cast.empire)  # days later: a new session (idle ones end)
         before = counts()
         response = client.post(url, deliver_data())
         assert "a late delivery needs the issuer&#x27;s waiver" in response.content.decode()
@@ -193,6 +195,7 @@ def test_at_the_deadline_delivery_is_refused_and_the_notice_lapses(
     assert gd.state == GuaranteedDeliveryState.LAPSED
     assert Tender.objects.get().state == TenderState.REJECTED
     with time_machine.travel(DEADLINE + dt.timedelta(hours=1), tick=False):
+        client = cast.client(cast.empire)
         page = client.get(
             reverse("portal:guaranteed_delivery", args=[gd.reference])
         ).content.decode()

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from exchange.models import Channel, StateChange, Tender, TenderState
 from exchange.services.offers import expire_offer, terminate_offer
-from tests.factories import JOB, SUPERVISOR, build_seed_offer, ny, paper_tender
+from tests.factories import JOB, SUPERVISOR, build_seed_offer, deliver_outbox, ny, paper_tender
 from tests.holders.conftest import (
     EXPIRATION,
     Cast,
@@ -85,6 +85,7 @@ def test_a_holder_tenders_and_gets_a_receipt(
     assert "TIN ending 6789 certified" in receipt
     assert "@media print" not in receipt  # the print rules live in the stylesheet
     # The service e-mails the receipt; the portal does not send a second one.
+    deliver_outbox()
     assert len(mail.outbox) == 1 and tender.reference in mail.outbox[0].subject
 
 
