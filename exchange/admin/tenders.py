@@ -15,11 +15,10 @@ from django.utils.html import format_html
 
 from exchange.admin.base import DeskAdmin, TransitionAdmin, money, money_column, ny_time
 from exchange.admin.inlines import HistoryInline, ReadOnlyTabularInline, admin_link
-from exchange.admin.review import suggested_defects
+from exchange.admin.review import defect_headline, suggested_defects
 from exchange.admin.transitions.tenders import DEFICIENCY_TRANSITIONS, TENDER_TRANSITIONS
 from exchange.models import (
     Deficiency,
-    DeficiencyKind,
     GuaranteedDelivery,
     NewNoteDelivery,
     NoteReturn,
@@ -326,7 +325,7 @@ class ReviewQueueAdmin(TenderAdmin):
     def suggested(self, obj: Tender) -> str:
         found = suggested_defects(obj, check_certificates=False)
         return (
-            "; ".join(DeficiencyKind(kind).label for kind, _ in found) or "none on the face of it"
+            "; ".join(defect_headline(obj, kind) for kind, _ in found) or "none on the face of it"
         )
 
 
