@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from exchange.admin.base import DeskAdmin, TransitionAdmin, money, money_column, ny_time
+from exchange.admin.bulk import admin_actions
 from exchange.admin.inlines import HistoryInline, ReadOnlyTabularInline, admin_link
 from exchange.admin.review import defect_headline, suggested_defects
 from exchange.admin.transitions.tenders import DEFICIENCY_TRANSITIONS, TENDER_TRANSITIONS
@@ -82,6 +83,7 @@ TENDER_REFERENCE = re.compile(r"LT-[A-Z0-9]{4}-[A-Z0-9]{4}", re.IGNORECASE)
 class TenderAdmin(TransitionAdmin):
     desk_transitions = TENDER_TRANSITIONS
     created_by_services = True  # receive_tender checks holdings, denominations, timing
+    actions = admin_actions()
     list_display = (
         "reference",
         "holder",
@@ -260,6 +262,10 @@ class TenderAdmin(TransitionAdmin):
         if not open_to_correction:
             return []
         return [n for n in super().editable_fields(request, obj) if n in LETTER_FIELDS]
+
+    def has_transition_permission(self, request: HttpRequest) -> bool:
+        # The bulk actions are the buttons repeated: the buttons' permission.
+        return self.may_run_transitions(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is not None and not self.editable_fields(request, obj):
