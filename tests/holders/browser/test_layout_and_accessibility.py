@@ -128,4 +128,6 @@ def test_a_refused_letter_fits_and_has_no_serious_violation(demo: Demo, width: i
     page.get_by_role("button", name="Sign and submit the letter of transmittal").click()
     page.wait_for_load_state()
     assert page.locator(".error-summary, [role=alert]").count() >= 1
+    # The keyboard starts at the summary of what to correct, not at the top of the page.
+    assert page.evaluate("() => document.activeElement.classList.contains('error-summary')")
     assert_fits_and_accessible(page, f"the refused letter at {width} px")
