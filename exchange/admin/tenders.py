@@ -26,7 +26,6 @@ from exchange.admin.inlines import HistoryInline, ReadOnlyTabularInline, admin_l
 from exchange.admin.review import defect_headline, suggested_defects
 from exchange.admin.transitions.tenders import DEFICIENCY_TRANSITIONS, TENDER_TRANSITIONS
 from exchange.models import (
-    Channel,
     Deficiency,
     GuaranteedDelivery,
     NewNoteDelivery,
@@ -83,13 +82,6 @@ class NoteReturnInline(ReadOnlyTabularInline):
         return super().get_queryset(request).select_related("tender")
 
 
-CHANNEL_SHORT = {
-    Channel.PAPER_LETTER: "Paper",
-    Channel.BOOK_ENTRY: "DTC ATOP",
-    Channel.GUARANTEED_DELIVERY: "Guaranteed",
-}
-
-
 def truncated(text: str, title: str | None = None) -> str:
     """A cell that ends in an ellipsis when its column is too narrow; the whole text on
     hover. The text itself is all in the page, so screen readers and search see it."""
@@ -111,7 +103,6 @@ class TenderAdmin(TransitionAdmin):
         "reference",
         "holder_cell",
         "series_cell",
-        "channel_short",
         "amount_display",
         "state",
         "waiting",
@@ -253,13 +244,8 @@ class TenderAdmin(TransitionAdmin):
 
     @admin.display(description="Series", ordering="series__maturity_date")
     def series_cell(self, obj: Tender) -> str:
-        return truncated(str(obj.series))
-
-    @admin.display(description="Channel", ordering="channel")
-    def channel_short(self, obj: Tender) -> str:
-        return truncated(
-            CHANNEL_SHORT.get(obj.channel, obj.get_channel_display()), obj.get_channel_display()
-        )
+        # The series' short name (as the operator commands take it); the full one on hover.
+        return truncated(obj.series.slug, str(obj.series))
 
     @admin.display(description="Age", ordering="received_at")
     def waiting(self, obj: Tender) -> str:
@@ -353,7 +339,6 @@ class ReviewQueueAdmin(TenderAdmin):
         "tender_link",
         "holder_cell",
         "series_cell",
-        "channel_short",
         "amount_display",
         "state",
         "waiting",
@@ -362,6 +347,12 @@ class ReviewQueueAdmin(TenderAdmin):
     list_filter = ("state", "channel", "series")
     ordering = ("received_at", "id")
     date_hierarchy = None
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> Any:
+        title = "Review queue: tenders waiting for a clerk, oldest first"
+        return super().changelist_view(request, {**(extra_context or {}), "title": title})
 
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         # Only the list is the queue; a tender opened from it stays reachable here after it

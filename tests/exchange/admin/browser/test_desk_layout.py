@@ -21,16 +21,7 @@ from tests.holders.browser.conftest import Browse
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 DEMO_PASSWORD = "tender-desk-demo"
-QUEUE_COLUMNS = [
-    "Tender",
-    "Holder",
-    "Series",
-    "Channel",
-    "Amount",
-    "State",
-    "Age",
-    "Suggested defects",
-]
+QUEUE_COLUMNS = ["Tender", "Holder", "Series", "Amount", "State", "Age", "Suggested defects"]
 
 
 @pytest.fixture
@@ -107,9 +98,13 @@ def test_the_queue_and_the_tender_list_show_what_a_clerk_reads(demo: Browse, url
     )
     assert max(rights) <= 1280
     # A long value is clipped with an ellipsis and whole on hover.
+    holder = page.locator("#result_list td.field-holder_cell .desk-cell").first
+    assert holder.get_attribute("title") == holder.inner_text().strip()
+    assert holder.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
     series = page.locator("#result_list td.field-series_cell .desk-cell").first
-    assert series.get_attribute("title") == series.inner_text().strip()
-    assert series.evaluate("e => getComputedStyle(e).textOverflow") == "ellipsis"
+    assert series.get_attribute("title").endswith(" due 2010") or series.get_attribute(
+        "title"
+    ).endswith(" due 2008")
     # One line per row: a reference no longer wraps over three lines.
     heights = page.evaluate(
         "() => [...document.querySelectorAll('#result_list tbody tr')]"
