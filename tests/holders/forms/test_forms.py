@@ -811,3 +811,17 @@ def test_a_hostile_guarantor_id(seed: SeedOffer) -> None:
     )
     errors = errors_of(letter_form(seed, data))
     assert set(errors) == {"medallion_guarantor"}
+
+
+def test_certificates_separated_by_commas_as_on_the_notices(seed: SeedOffer) -> None:
+    # The notices take "R08-0001, R08-0002"; the letter's box reads the same list.
+    field = CertificateLinesField(denomination=Decimal("1000"), amounts_required=False)
+    entries = field.clean("r08-0001, R08-0002\nR08-0003 1,000,000")
+    assert [(e.number, e.amount) for e in entries] == [
+        ("R08-0001", None),
+        ("R08-0002", None),
+        ("R08-0003", Decimal("1000000")),
+    ]
+    # An amount's thousands separators are never taken for a list.
+    (only,) = field.clean("R08-0001 1,000,000")
+    assert only.amount == Decimal("1000000")
