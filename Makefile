@@ -29,9 +29,17 @@ demo: install
 	command -v apt-get >/dev/null || { echo "Install Chromium at /usr/bin/chromium"; exit 1; }
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# axe-core, which the browser tests inject into each page (package.json pins it; the
+# lock file fixes the exact tarball). npm comes from Debian where the machine lacks it.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null; }
+	npm ci --no-audit --no-fund --ignore-scripts
+	touch $(AXE)
+
 # The rooms' import contracts (pyproject.toml), then the whole suite on PostgreSQL (the
 # slow, real-parts tests included).
-test: install /usr/bin/chromium
+test: install /usr/bin/chromium $(AXE)
 	$(BIN)/lint-imports --no-cache
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -p no:cacheprovider
 

@@ -127,6 +127,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat saves a task's last_run_at only when it syncs (every three minutes by default), so
+# the jobs page showed a send minutes old; syncing after every send keeps it true.
+CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # One queue name per deployment (tests give each run its own so no other worker takes its tasks).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
@@ -276,3 +279,6 @@ EXCHANGE_DATE_CHUNK_SIZE = env_int("EXCHANGE_DATE_CHUNK_SIZE", 2000)
 if EXCHANGE_DATE_CHUNK_SIZE < 1:
     raise ImproperlyConfigured("EXCHANGE_DATE_CHUNK_SIZE must be at least 1.")
 EXCHANGE_DATE_CHUNK_PAUSE_SECONDS = Decimal(env_str("EXCHANGE_DATE_CHUNK_PAUSE_SECONDS", "0"))
+
+# The desk's own name in the admin's header and title: the exchange agent it works for.
+DESK_AGENT_NAME = env_str("DESK_AGENT_NAME", "The Bank of New York")

@@ -13,7 +13,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Sum
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, F, OuterRef, Subquery, Sum
 from django.db.models.functions import TruncDate
 
 from exchange.models import (
@@ -23,13 +24,14 @@ from exchange.models import (
     GuaranteedDeliveryState,
     NoteSeries,
     OfferState,
+    StateChange,
     Tender,
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
 )
-from exchange.models.tenders import TENDER_OPEN_STATES
 from exchange.selectors.exchange_status import after_expiration, open_tenders
+from exchange.selectors.figures import offer_tally
 from exchange.services.announcements import WARNING_AHEAD
 from exchange.services.conditions import held_back_series
 from exchange.services.offers import decisions_awaiting_announcement
@@ -37,8 +39,9 @@ from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 
 ZERO = Decimal("0")
-LIVE_STATES = [*TENDER_OPEN_STATES, TenderState.ACCEPTED, TenderState.EXCHANGED]
-CHART_WIDTH, CHART_HEIGHT = 640, 180
+# The plot area inside the SVG; the margins hold the axes' labels whole.
+CHART_WIDTH, CHART_HEIGHT = 600, 180
+CHART_LEFT, CHART_RIGHT, CHART_TOP, CHART_BOTTOM = 96, 32, 12, 56
 
 
 @dataclass
@@ -55,6 +58,33 @@ class SeriesLine:
         return (self.tendered * 100 / self.outstanding).quantize(CENT, rounding=MONEY_ROUNDING)
 
 
+@dataclass(frozen=True)
+class ChartTick:
+    at: float  # x or y in the SVG's coordinates
+    label: str
+
+
+@dataclass
+class Chart:
+    """Amount tendered and not withdrawn (nor rejected) at the end of each New York day."""
+
+    days: list[tuple[dt.date, Decimal]] = field(default_factory=list)
+    points: str = ""
+    x_ticks: list[ChartTick] = field(default_factory=list)
+    y_ticks: list[ChartTick] = field(default_factory=list)
+
+    @property
+    def last(self) -> Decimal:
+        return self.days[-1][1] if self.days else ZERO
+
+    # For the template: the SVG's frame.
+    left, top, width, height = CHART_LEFT, CHART_TOP, CHART_WIDTH, CHART_HEIGHT
+    right = CHART_LEFT + CHART_WIDTH
+    bottom = CHART_TOP + CHART_HEIGHT
+    view_width = CHART_LEFT + CHART_WIDTH + CHART_RIGHT
+    view_height = CHART_TOP + CHART_HEIGHT + CHART_BOTTOM
+
+
 @dataclass
 class OfferDashboard:
     offer: ExchangeOffer
@@ -65,9 +95,6 @@ class OfferDashboard:
     by_state: list[tuple[str, int]]
     by_channel: list[tuple[str, int]]
     falling_due: list[GuaranteedDelivery]
-    chart_points: str = ""
-    chart_labels: list[tuple[int, str]] = field(default_factory=list)
-    chart_max: Decimal = ZERO
     # The offer's status in words; a warning while tenders are open after expiration.
     status_text: str = ""
     status_warning: bool = False
@@ -78,6 +105,11 @@ class OfferDashboard:
     # The issuer's conditions holding series back, and announcements not yet made (issue 13).
     conditions_held: list[str] = field(default_factory=list)
     announcements_pending: list[AnnouncementLine] = field(default_factory=list)
+    chart: Chart = field(default_factory=Chart)
+
+    @property
+    def total_not_withdrawn(self) -> Decimal:
+        return sum((s.tendered for s in self.series), ZERO)
 
 
 @dataclass
@@ -158,40 +190,101 @@ def _cusip_warnings(offer: ExchangeOffer, series: list[NoteSeries]) -> list[str]
     return warnings
 
 
-def _chart(offer: ExchangeOffer, now: dt.datetime) -> tuple[str, list[tuple[int, str]], Decimal]:
-    """Cumulative amount tendered and not withdrawn, per New York day, as SVG points."""
+def _nice_step(top: Decimal) -> Decimal:
+    """A round step (1, 2 or 5 times a power of ten) giving at most five ticks up to top."""
+    if top <= 0:
+        return Decimal(1)
+    raw = top / 5
+    magnitude = Decimal(10) ** (len(str(int(raw))) - 1) if raw >= 1 else Decimal(1)
+    for factor in (1, 2, 5, 10):
+        if magnitude * factor >= raw:
+            return magnitude * factor
+    return magnitude * 10
+
+
+def _dollars(amount: Decimal) -> str:
+    return f"${amount:,.0f}"
+
+
+def _chart(offer: ExchangeOffer, now: dt.datetime) -> Chart:
+    """Per New York day: received - withdrawn - rejected, cumulated, so that the last day
+    equals the dashboard's table (tendered and not withdrawn, from the same tally)."""
     start = calendars.ny_date(offer.commenced_at or offer.expiration_at)
-    end = min(calendars.ny_date(now), offer.expiration_date)
+    end = calendars.ny_date(now)
     if end < start:
-        return "", [], ZERO
+        return Chart()
+    ny_day = {"tzinfo": calendars.NEW_YORK}
     received = dict(
         Tender.objects.filter(offer=offer)
-        .annotate(day=TruncDate("received_at", tzinfo=calendars.NEW_YORK))
+        .annotate(day=TruncDate("received_at", **ny_day))
         .values("day")
         .annotate(total=Sum("amount"))
         .values_list("day", "total")
     )
     withdrawn = dict(
         WithdrawalNotice.objects.filter(tender__offer=offer, state=WithdrawalState.EFFECTIVE)
-        .annotate(day=TruncDate("decided_at", tzinfo=calendars.NEW_YORK))
+        .annotate(day=TruncDate("decided_at", **ny_day))
         .values("day")
         .annotate(total=Sum("amount"))
         .values_list("day", "total")
     )
+    # A rejected tender leaves the chart on the day it was rejected, with what it had left.
+    rejected_at = (
+        StateChange.objects.filter(
+            content_type=ContentType.objects.get_for_model(Tender),
+            object_id=OuterRef("pk"),
+            to_state=TenderState.REJECTED,
+        )
+        .order_by("at", "id")
+        .values("at")[:1]
+    )
+    rejected: dict[dt.date, Decimal] = {}
+    for at, left in (
+        Tender.objects.filter(offer=offer, state__in=[TenderState.REJECTED, TenderState.RETURNED])
+        .exclude(amount=F("withdrawn_amount"))
+        .annotate(rejected_at=Subquery(rejected_at))
+        .values_list("rejected_at", F("amount") - F("withdrawn_amount"))
+    ):
+        day = calendars.ny_date(at or now)
+        rejected[day] = rejected.get(day, ZERO) + left
+
+    def moved(totals: dict[dt.date, Decimal], day: dt.date, first: bool) -> Decimal:
+        # Anything dated before the chart's first day counts on it.
+        if first:
+            return sum((v for d, v in totals.items() if d <= day), ZERO)
+        return totals.get(day, ZERO)
+
     days = [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
     running, series = ZERO, []
-    for day in days:
-        running += received.get(day, ZERO) - withdrawn.get(day, ZERO)
-        series.append(running)
-    top = max(series) or Decimal(1)
-    step = CHART_WIDTH / max(len(days) - 1, 1)
+    for i, day in enumerate(days):
+        first = i == 0
+        running += (
+            moved(received, day, first) - moved(withdrawn, day, first) - moved(rejected, day, first)
+        )
+        series.append((day, running))
+    peak = max(v for _, v in series)
+    step = _nice_step(peak)
+    top = max(step * ((peak + step - 1) // step), step)  # the y axis ends on a tick
+    x_step = CHART_WIDTH / max(len(days) - 1, 1)
+
+    def y(value: Decimal) -> float:
+        return CHART_TOP + CHART_HEIGHT - float(value / top) * CHART_HEIGHT
+
     points = " ".join(
-        f"{i * step:.1f},{CHART_HEIGHT - float(value / top) * CHART_HEIGHT:.1f}"
-        for i, value in enumerate(series)
+        f"{CHART_LEFT + i * x_step:.1f},{y(v):.1f}" for i, (_, v) in enumerate(series)
     )
-    every = max(1, len(days) // 6)
-    labels = [(round(i * step), f"{day:%b %d}") for i, day in enumerate(days) if i % every == 0]
-    return points, labels, max(series)
+    every = max(1, -(-len(days) // 6))
+    x_ticks = [
+        ChartTick(round(CHART_LEFT + i * x_step, 1), f"{day:%b} {day.day}")
+        for i, day in enumerate(days)
+        if i % every == 0 or i == len(days) - 1
+    ]
+    if len(x_ticks) > 1 and x_ticks[-1].at - x_ticks[-2].at < 50:
+        del x_ticks[-2]  # the last day always shows; its neighbour gives way
+    y_ticks = [
+        ChartTick(round(y(step * k), 1), _dollars(step * k)) for k in range(int(top / step) + 1)
+    ]
+    return Chart(days=series, points=points, x_ticks=x_ticks, y_ticks=y_ticks)
 
 
 def _held_back_lines(offer: ExchangeOffer) -> list[str]:
@@ -210,20 +303,20 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
         state__in=[OfferState.OPEN, OfferState.EXPIRED, OfferState.ACCEPTED]
     ).order_by("expiration_at")
     for offer in active:
-        # One pass over the offer's tenders, grouped, gives the amounts per series and the
-        # counts by state and by channel.
-        groups = list(
-            Tender.objects.filter(offer=offer)
-            .values("series", "state", "channel")
-            .annotate(n=Count("id"), live=Sum(F("amount") - F("withdrawn_amount")))
-        )
-        tendered: dict[int, Decimal] = {}
+        # The amounts and the counts by state: the offer's tally, as offer_status, the
+        # tender report and the final results have them.
+        tally = offer_tally(offer)
         counts: dict[str, int] = {}
+        for t in tally:
+            for state, n in t.counts.items():
+                counts[state] = counts.get(state, 0) + n
         channels = {"paper": 0, "book_entry": 0, "gd_pending": 0, "gd_fulfilled": 0}
-        for g in groups:
-            counts[g["state"]] = counts.get(g["state"], 0) + g["n"]
-            if g["state"] in LIVE_STATES:
-                tendered[g["series"]] = tendered.get(g["series"], ZERO) + (g["live"] or ZERO)
+        for g in (
+            Tender.objects.filter(offer=offer)
+            .values("state", "channel")
+            .annotate(n=Count("id"))
+            .order_by()
+        ):
             if g["state"] == TenderState.PENDING_DELIVERY:
                 channels["gd_pending"] += g["n"]
             elif g["channel"] == Channel.PAPER_LETTER:
@@ -234,8 +327,10 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                 channels["gd_fulfilled"] += g["n"]
         offer_series = list(offer.series.order_by("maturity_date", "name"))
         series = [
-            SeriesLine(s.name, s.amount_label, tendered.get(s.pk) or ZERO, s.amount_outstanding)
-            for s in offer_series
+            SeriesLine(
+                t.series.name, t.series.amount_label, t.not_withdrawn, t.series.amount_outstanding
+            )
+            for t in tally
         ]
         falling_due = list(
             GuaranteedDelivery.objects.filter(
@@ -244,7 +339,6 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
             .select_related("tender", "tender__series", "guarantor")
             .order_by("deadline_at")[:10]
         )
-        points, labels, top = _chart(offer, now)
         status_text, status_warning, show_countdown = _status(offer, now)
         boards.append(
             OfferDashboard(
@@ -261,15 +355,13 @@ def offer_dashboards(now: dt.datetime) -> list[OfferDashboard]:
                     ("Guaranteed delivery, notes delivered", channels["gd_fulfilled"]),
                 ],
                 falling_due=falling_due,
-                chart_points=points,
-                chart_labels=labels,
-                chart_max=top,
                 status_text=status_text,
                 status_warning=status_warning,
                 show_countdown=show_countdown,
                 cusip_warnings=_cusip_warnings(offer, offer_series),
                 conditions_held=_held_back_lines(offer),
                 announcements_pending=_announcement_lines(offer, now),
+                chart=_chart(offer, now),
             )
         )
     return boards

@@ -49,8 +49,11 @@ def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> lis
         found.append(
             (
                 DeficiencyKind.BOOK_ENTRY_CONFIRMATION,
-                "Have your DTC participant transmit the book-entry confirmation with an Agent's "
-                "Message through ATOP.",
+                "Have your DTC participant transmit the Agent's Message through ATOP for "
+                f"book-entry confirmation {tender.book_entry_confirmation.strip()}."
+                if tender.book_entry_confirmation.strip()
+                else "Have your DTC participant transmit the book-entry confirmation with an "
+                "Agent's Message through ATOP.",
             )
         )
     if not tender.representations_complete:
@@ -98,3 +101,18 @@ def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> lis
                 )
             )
     return found
+
+
+def defect_headline(tender: Tender, kind: str) -> str:
+    """The defect as the queue names it: what is actually missing on this letter.
+
+    One kind covers the whole book-entry transfer, but a confirmation number without its
+    Agent's Message is not a "missing confirmation", and the clerk acts differently on it.
+    """
+    if kind == DeficiencyKind.BOOK_ENTRY_CONFIRMATION:
+        if tender.book_entry_confirmation.strip():
+            return "Agent's Message missing"
+        if tender.agents_message:
+            return "Book-entry confirmation number missing"
+        return "Book-entry confirmation and Agent's Message missing"
+    return str(DeficiencyKind(kind).label)

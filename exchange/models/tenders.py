@@ -316,7 +316,10 @@ class DeficiencyKind(models.TextChoices):
     MEDALLION_GUARANTEE = "medallion_guarantee", "Medallion signature guarantee required"
     DENOMINATION = "denomination", "Amount not in an authorized denomination"
     CERTIFICATES = "certificates", "Certificates do not match the holding"
-    BOOK_ENTRY_CONFIRMATION = "book_entry_confirmation", "Book-entry confirmation missing"
+    BOOK_ENTRY_CONFIRMATION = (
+        "book_entry_confirmation",
+        "Book-entry confirmation or Agent's Message missing",
+    )
     REPRESENTATIONS = "representations", "Representations incomplete"
     BROKER_DEALER_ACKNOWLEDGMENT = "broker_dealer_ack", "Broker-dealer acknowledgment missing"
     W9 = "w9", "Substitute Form W-9 incomplete"

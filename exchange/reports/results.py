@@ -9,25 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-
-from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, OuterRef, Subquery, Sum
-from django.db.models.functions import Coalesce
 
 from exchange.models import (
     ExchangeOffer,
-    NewNoteDelivery,
     NoteSeries,
     OfferState,
-    StateChange,
-    Tender,
-    TenderState,
-    WithdrawalNotice,
-    WithdrawalState,
 )
 from exchange.selectors.exchange_status import OpenTenders, open_tenders, results_are_final
+from exchange.selectors.figures import SeriesTally, offer_tally
 from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 
@@ -36,26 +27,9 @@ ZERO = Decimal("0.00")
 
 # --- the daily tender report -------------------------------------------------------------
 
-
-@dataclass
-class TenderReportRow:
-    series: NoteSeries
-    tendered: Decimal = ZERO  # received by the instant, as tendered
-    withdrawn: Decimal = ZERO  # effective withdrawals decided by the instant
-    pending_guaranteed_delivery: Decimal = ZERO
-    deficient: Decimal = ZERO
-    valid: Decimal = ZERO  # valid, or accepted/exchanged by the instant
-    in_review: Decimal = ZERO  # received or in review, not yet decided
-    rejected: Decimal = ZERO
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def outstanding_percent(self) -> Decimal:
-        live = self.tendered - self.withdrawn - self.rejected
-        if not self.series.amount_outstanding:
-            return ZERO
-        return (live * 100 / self.series.amount_outstanding).quantize(CENT, rounding=MONEY_ROUNDING)
-
+# The report's rows are the offer's tally (exchange.selectors.figures), the same figures
+# the dashboard, offer_status and the final results show.
+TenderReportRow = SeriesTally
 
 TENDER_REPORT_COLUMNS = [
     "series",
@@ -65,72 +39,17 @@ TENDER_REPORT_COLUMNS = [
     "in_review",
     "deficient",
     "valid",
+    "accepted",
+    "exchanged",
     "rejected",
     "percent_of_outstanding",
 ]
 
 
-def _states_as_of(offer: ExchangeOffer, moment: dt.datetime) -> Iterator[dict[str, object]]:
-    """Each tender received by `moment` with its state then, read from the history."""
-    tender_type = ContentType.objects.get_for_model(Tender)
-    state_then = (
-        StateChange.objects.filter(
-            content_type=tender_type, object_id=OuterRef("pk"), at__lte=moment
-        )
-        .exclude(to_state="")
-        .order_by("-at", "-id")
-        .values("to_state")[:1]
-    )
-    withdrawn_then = (
-        WithdrawalNotice.objects.filter(
-            tender=OuterRef("pk"), state=WithdrawalState.EFFECTIVE, decided_at__lte=moment
-        )
-        .values("tender")
-        .annotate(total=Sum("amount"))
-        .values("total")
-    )
-    return (
-        Tender.objects.filter(offer=offer, received_at__lte=moment)
-        .annotate(
-            state_then=Subquery(state_then),
-            withdrawn_then=Coalesce(Subquery(withdrawn_then), ZERO),
-        )
-        .values("series_id", "amount", "state_then", "withdrawn_then")
-        .iterator(chunk_size=5000)
-    )
-
-
 def tender_report(offer: ExchangeOffer, moment: dt.datetime) -> list[TenderReportRow]:
     """Per series, as of `moment`: amounts tendered, withdrawn, pending guaranteed delivery,
-    in review, deficient, valid (including accepted) and rejected."""
-    rows = {s.pk: TenderReportRow(series=s) for s in offer.series.order_by("maturity_date", "name")}
-    buckets = {
-        TenderState.PENDING_DELIVERY: "pending_guaranteed_delivery",
-        TenderState.RECEIVED: "in_review",
-        TenderState.IN_REVIEW: "in_review",
-        TenderState.DEFICIENT: "deficient",
-        TenderState.VALID: "valid",
-        TenderState.ACCEPTED: "valid",
-        TenderState.EXCHANGED: "valid",
-        TenderState.REJECTED: "rejected",
-        TenderState.RETURNED: "rejected",
-    }
-    for tender in _states_as_of(offer, moment):
-        row = rows[tender["series_id"]]
-        amount: Decimal = tender["amount"]  # type: ignore[assignment]
-        withdrawn: Decimal = tender["withdrawn_then"]  # type: ignore[assignment]
-        state = str(tender["state_then"] or TenderState.RECEIVED)
-        row.tendered += amount
-        row.withdrawn += withdrawn
-        row.counts[state] = row.counts.get(state, 0) + 1
-        if state in (TenderState.WITHDRAWN,):
-            continue
-        if state == TenderState.RETURNED and withdrawn == amount:
-            continue  # a fully withdrawn tender whose notes went back
-        bucket = buckets.get(TenderState(state))
-        if bucket:
-            setattr(row, bucket, getattr(row, bucket) + amount - withdrawn)
-    return list(rows.values())
+    in review, deficient, valid, accepted, exchanged and rejected."""
+    return offer_tally(offer, moment)
 
 
 def tender_report_csv_rows(rows: Iterable[TenderReportRow]) -> Iterator[list[str]]:
@@ -144,6 +63,8 @@ def tender_report_csv_rows(rows: Iterable[TenderReportRow]) -> Iterator[list[str
             f"{r.in_review:.2f}",
             f"{r.deficient:.2f}",
             f"{r.valid:.2f}",
+            f"{r.accepted:.2f}",
+            f"{r.exchanged:.2f}",
             f"{r.rejected:.2f}",
             f"{r.outstanding_percent:.2f}",
         ]
@@ -167,29 +88,17 @@ class FinalResult:
 
 
 def final_results(offer: ExchangeOffer) -> list[FinalResult]:
-    """What was validly tendered and accepted, per series (new notes recorded)."""
-    figures = {
-        row["series"]: row
-        for row in NewNoteDelivery.objects.filter(tender__offer=offer)
-        .values("series")
-        .annotate(
-            total=Sum("amount"),
-            tenders=Count("id"),
-            holders=Count("tender__holder", distinct=True),
+    """What was validly tendered and accepted, per series: the tally's accepted and
+    exchanged tenders, as the dashboard and the tender report count them."""
+    return [
+        FinalResult(
+            series=t.series,
+            accepted=t.accepted_for_exchange,
+            tenders=t.accepted_tenders,
+            holders=len(t.accepted_holders),
         )
-    }
-    results = []
-    for series in offer.series.order_by("maturity_date", "name"):
-        row = figures.get(series.pk, {})
-        results.append(
-            FinalResult(
-                series=series,
-                accepted=row.get("total") or ZERO,
-                tenders=row.get("tenders", 0),
-                holders=row.get("holders", 0),
-            )
-        )
-    return results
+        for t in offer_tally(offer)
+    ]
 
 
 def preliminary_notice(offer: ExchangeOffer, still_open: OpenTenders | None = None) -> str:

@@ -6,20 +6,13 @@ For the operator commands, the reports and the desk; nothing here writes.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Sum
 
 from exchange.models import (
     ExchangeOffer,
-    NewNoteDelivery,
-    NoteSeries,
     StateChange,
-    Tender,
-    WithdrawalNotice,
-    WithdrawalState,
 )
 
 ZERO = Decimal("0.00")
@@ -52,37 +45,4 @@ def expiration_as_of(offer: ExchangeOffer, moment: dt.datetime) -> dt.datetime:
     return later or offer.expiration_at
 
 
-@dataclass(frozen=True)
-class SeriesFigures:
-    series: NoteSeries
-    tendered: Decimal
-    withdrawn: Decimal
-    accepted: Decimal
-    outstanding: Decimal
-
-
-def series_figures(offer: ExchangeOffer, moment: dt.datetime) -> list[SeriesFigures]:
-    """Per series, as of `moment`: tendered (received), withdrawn (effective notices),
-    accepted (new notes recorded), and original notes outstanding (not yet exchanged)."""
-    figures = []
-    for series in offer.series.order_by("maturity_date", "name"):
-        tendered = Tender.objects.filter(series=series, received_at__lte=moment).aggregate(
-            t=Sum("amount")
-        )["t"]
-        withdrawn = WithdrawalNotice.objects.filter(
-            tender__series=series, state=WithdrawalState.EFFECTIVE, decided_at__lte=moment
-        ).aggregate(t=Sum("amount"))["t"]
-        accepted = NewNoteDelivery.objects.filter(series=series, recorded_at__lte=moment).aggregate(
-            t=Sum("amount")
-        )["t"]
-        accepted = accepted or ZERO
-        figures.append(
-            SeriesFigures(
-                series=series,
-                tendered=tendered or ZERO,
-                withdrawn=withdrawn or ZERO,
-                accepted=accepted,
-                outstanding=series.amount_outstanding - accepted,
-            )
-        )
-    return figures
+# The figures per series and state are exchange.selectors.figures.offer_tally.

@@ -3,7 +3,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from exchange.admin.dashboard import CHART_HEIGHT, CHART_WIDTH, offer_dashboards
+from exchange.admin.dashboard import offer_dashboards
 from exchange.terms import calendars
 
 register = template.Library()
@@ -20,6 +20,4 @@ def desk_dashboard(context: dict[str, Any]) -> dict[str, Any]:
         "allowed": True,
         "boards": offer_dashboards(now),
         "now_text": calendars.format_ny(now),
-        "chart_width": CHART_WIDTH,
-        "chart_height": CHART_HEIGHT,
     }

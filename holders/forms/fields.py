@@ -183,6 +183,17 @@ class CertificateEntry:
     amount: Decimal | None  # None: the whole of what is still free on the certificate
 
 
+def split_certificate_list(line: str) -> list[str]:
+    """ "R08-0001, R08-0002" as two lines: the notice of guaranteed delivery and the notice of
+    withdrawal take numbers separated by commas, and a holder copies them from there. Only
+    when every part is a certificate number with a letter or dash in it, so that an amount
+    such as "1,000,000" is never split."""
+    parts = [p.strip().upper() for p in line.split(",")]
+    if len(parts) > 1 and all(CERTIFICATE_PATTERN.match(p) and not p.isdigit() for p in parts if p):
+        return [p for p in parts if p]
+    return [line]
+
+
 class CertificateLinesField(forms.CharField):
     """Box 1 of the letter: one certificate per line, its number and the amount tendered."""
 
@@ -201,7 +212,12 @@ class CertificateLinesField(forms.CharField):
         if len(text) > self.MAX_LINES * 80:
             raise ValidationError(f"List at most {self.MAX_LINES} certificates on one letter.")
         text = clean_text(text, multiline=True)
-        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        lines = [
+            part
+            for line in text.splitlines()
+            if line.strip()
+            for part in split_certificate_list(line.strip())
+        ]
         if len(lines) > self.MAX_LINES:
             raise ValidationError(f"List at most {self.MAX_LINES} certificates on one letter.")
         entries: list[CertificateEntry] = []

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from exchange.models import (
     Channel,
+    GuaranteedDelivery,
     NoteSeries,
     Tender,
 )
@@ -162,26 +163,39 @@ class DeliveryForm(LetterBoxesForm):
         self,
         *args: Any,
         tender: Tender,
-        certificate_lines: list[CertificateLine] | None,
+        certificate_lines: list[CertificateLine],
+        notice: GuaranteedDelivery | None = None,
+        reveal_amounts: bool = True,
         **kwargs: Any,
     ) -> None:
+        # Prefilled from the notice it completes: the names and certificates the guarantor
+        # gave (one a line, the notation of the letter), the tendering holder signing.
+        from_notice: dict[str, Any] = {"registered_names": tender.registered_names}
+        if notice is not None:
+            from_notice = {
+                "registered_names": notice.registered_names or tender.registered_names,
+                "signer_name": notice.tendering_holder_name,
+                "certificates": "\n".join(
+                    n.strip() for n in notice.certificate_numbers.split(",") if n.strip()
+                ),
+            }
         kwargs.setdefault(
-            "initial",
-            {
-                **initial_letter(tender.holder, Channel.PAPER_LETTER),
-                "registered_names": tender.registered_names,
-            },
+            "initial", {**initial_letter(tender.holder, Channel.PAPER_LETTER), **from_notice}
         )
         super().__init__(*args, offer=tender.offer, channel=Channel.PAPER_LETTER, **kwargs)
         self.tender = tender
-        # The guarantor sees no holdings, so it gives every amount; the holder may not.
+        # The tendering holder's certificates: a number alone delivers what is free on it,
+        # as on the letter of transmittal. A guarantor does not see them (reveal_amounts
+        # False keeps their amounts out of its messages).
         self.certificate_lines = certificate_lines
+        self.reveal_amounts = reveal_amounts
         self.fields["certificates"] = CertificateLinesField(
             label="Certificates delivered",
             denomination=tender.series.denomination,
-            amounts_required=certificate_lines is None,
+            amounts_required=False,
             help_text="One per line: the certificate number, then the amount delivered from it "
-            f"(e.g. “R08-0001 1,000,000”); together {money_text(tender.live_amount)}.",
+            f"(e.g. “R08-0001 1,000,000”); a number alone delivers all of that certificate "
+            f"not already tendered. Together {money_text(tender.live_amount)}.",
             error_messages={"required": "List the certificates delivered."},
         )
         self.order_fields(["certificates", *GROUPS_FIELDS])
@@ -193,8 +207,9 @@ class DeliveryForm(LetterBoxesForm):
         try:
             certificates = resolve_certificates(
                 cleaned.get("certificates") or [],
-                self.certificate_lines or [],
+                self.certificate_lines,
                 self.tender.holder.name,
+                reveal_amounts=self.reveal_amounts,
             )
         except ValidationError as exc:
             self.add_error("certificates", exc)

@@ -447,23 +447,46 @@ def initial_letter(holder: Holder, channel: Channel) -> dict[str, Any]:
 
 
 def resolve_certificates(
-    entries: list[CertificateEntry], lines: list[CertificateLine], holder_name: str
+    entries: list[CertificateEntry],
+    lines: list[CertificateLine],
+    holder_name: str,
+    *,
+    reveal_amounts: bool = True,
 ) -> list[CertificateTendered]:
-    """Fill in "the whole certificate" for lines given without an amount."""
+    """Fill in "the whole certificate" for lines given without an amount, and check every
+    line against what is free to tender on it, reporting every wrong line at once (the
+    service checks the same again under its lock).
+
+    `reveal_amounts` False (a guarantor delivering for a holder) keeps the holder's
+    amounts out of the messages."""
     free = {line.holding.certificate_number: line.free for line in lines}
-    result = []
+    result, errors = [], []
     for entry in entries:
         amount = entry.amount
+        if entry.number not in free:
+            errors.append(
+                f"Certificate {entry.number} is not registered to {holder_name} for this "
+                f"series; check the number against "
+                + ("your certificates below." if reveal_amounts else "the certificate itself.")
+            )
+            continue
+        if free[entry.number] <= 0:
+            errors.append(f"Certificate {entry.number} is already tendered in full.")
+            continue
         if amount is None:
-            if entry.number not in free:
-                raise ValidationError(
-                    f"Certificate {entry.number} is not registered to {holder_name} for this "
-                    f"series; check the number against your certificates below."
-                )
             amount = free[entry.number]
-            if amount <= 0:
-                raise ValidationError(f"Certificate {entry.number} is already tendered in full.")
+        elif amount > free[entry.number]:
+            errors.append(
+                f"Certificate {entry.number}: {money_text(free[entry.number])} of it is not "
+                f"already tendered, less than the {money_text(amount)} given."
+                if reveal_amounts
+                else f"Certificate {entry.number} does not have the amount given free to "
+                f"tender: check it with the holder."
+            )
+            continue
         result.append(CertificateTendered(entry.number, amount))
+    if errors:
+        raise ValidationError(errors)
     return result
 
 
@@ -478,6 +501,7 @@ class LetterOfTransmittalForm(LetterBoxesForm):
         holder: Holder,
         series: NoteSeries,
         certificate_lines: list[CertificateLine],
+        available: Decimal | None = None,
         **kwargs: Any,
     ) -> None:
         channel = (
@@ -490,6 +514,10 @@ class LetterOfTransmittalForm(LetterBoxesForm):
         self.holder = holder
         self.series = series
         self.certificate_lines = certificate_lines
+        # What the holder may still tender (held less tendered): checked here so that a
+        # letter that asks for too much says so with its other errors, not on the next
+        # submit; the service checks it again under its lock.
+        self.available = available
         self.fields["amount"] = AmountField(
             label=f"{series.amount_label.capitalize()} tendered",
             denomination=series.denomination,
@@ -514,6 +542,14 @@ class LetterOfTransmittalForm(LetterBoxesForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        amount = cleaned.get("amount")
+        if self.available is not None and amount is not None and amount > self.available:
+            self.add_error(
+                "amount",
+                f"{self.holder.name} can tender at most {money_text(self.available)} "
+                f"{self.series.amount_label} of the {self.series.name} (held, less what is "
+                f"already tendered); {money_text(amount)} was given.",
+            )
         if self.channel == Channel.PAPER_LETTER and "certificates" not in self.errors:
             try:
                 certificates = resolve_certificates(

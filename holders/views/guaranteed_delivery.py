@@ -186,13 +186,17 @@ def gd_deliver(request: HttpRequest, holder: Holder, reference: str) -> HttpResp
         return closed_page(request, holder, f"Delivery under {gd.reference}", closed, back)
     tender = gd.tender
     is_guarantor = gd.guarantor_id == holder.pk
-    # The tendering holder sees its own certificates; the guarantor sees no holdings.
-    lines = (
-        None
-        if is_guarantor
-        else selectors.certificate_lines(tender.holder, tender.series, calendars.ny_date(now))
+    # The tendering holder sees its own certificates; the guarantor sees no holdings, though
+    # the form resolves a bare certificate number against them as the letter's form does.
+    holder_lines = selectors.certificate_lines(tender.holder, tender.series, calendars.ny_date(now))
+    lines = None if is_guarantor else holder_lines
+    form = DeliveryForm(
+        request.POST or None,
+        tender=tender,
+        certificate_lines=holder_lines,
+        notice=gd,
+        reveal_amounts=not is_guarantor,
     )
-    form = DeliveryForm(request.POST or None, tender=tender, certificate_lines=lines)
     if request.method == "POST" and form.is_valid():
         try:
             submit_once(

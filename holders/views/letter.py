@@ -69,7 +69,11 @@ def tender_form(request: HttpRequest, holder: Holder, slug: str, series_slug: st
         p for p in selectors.positions(holder, offer, calendars.ny_date(now)) if p.series == series
     )
     form = LetterOfTransmittalForm(
-        request.POST or None, holder=holder, series=series, certificate_lines=lines
+        request.POST or None,
+        holder=holder,
+        series=series,
+        certificate_lines=lines,
+        available=position.available,
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -73,8 +73,19 @@ def _record_deficiencies(
     created = review.record_deficiencies(tender.pk, defects=data["defects"], actor=actor, now=now)
     return Outcome(
         f"Recorded {len(created)} deficienc{'y' if len(created) == 1 else 'ies'} on tender "
-        f"{tender.reference}; it is deficient until each is cured or waived. Tell the holder."
+        f"{tender.reference}; it is deficient until each is cured or waived. "
+        + _holder_told(tender)
     )
+
+
+def _holder_told(tender: Tender) -> str:
+    # The service has already mailed the holder (notifications.tender_deficient): say so,
+    # rather than ask the clerk to do what is done; a holder without an address is the
+    # one case left to the clerk.
+    email = tender.holder.email
+    if email:
+        return f"The holder has been e-mailed what to cure ({email})."
+    return "The holder has no e-mail address on the register: tell them by letter."
 
 
 def _may_record_deficiencies(tender: Tender, now: dt.datetime) -> bool:

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from exchange.management.commands._common import add_as_of, as_of, get_offer
 from exchange.models import OfferState
-from exchange.selectors.offers import expiration_as_of, offer_state_as_of, series_figures
+from exchange.selectors.figures import offer_tally
+from exchange.selectors.offers import expiration_as_of, offer_state_as_of
 from exchange.terms import calendars
 
 
@@ -39,14 +40,18 @@ class Command(BaseCommand):
             else:
                 out.write("Open:           expiration instant passed; the expiration job closes it")
         out.write("")
+        # The same tally as the dashboard, the tender report and the final results:
+        # tendered = withdrawn + rejected + not withdrawn.
         header = (
-            f"{'Series':<42}{'Tendered':>18}{'Withdrawn':>18}{'Accepted':>18}{'Outstanding':>20}"
+            f"{'Series':<42}{'Tendered':>18}{'Withdrawn':>18}{'Rejected':>18}"
+            f"{'Not withdrawn':>18}{'Accepted':>18}{'Outstanding':>20}"
         )
         out.write(header)
         out.write("-" * len(header))
-        for row in series_figures(offer, moment):
+        for row in offer_tally(offer, moment):
             out.write(
                 f"{row.series.name:<42}{row.tendered:>18,.2f}{row.withdrawn:>18,.2f}"
-                f"{row.accepted:>18,.2f}{row.outstanding:>20,.2f}"
+                f"{row.rejected:>18,.2f}{row.not_withdrawn:>18,.2f}"
+                f"{row.accepted_for_exchange:>18,.2f}{row.outstanding:>20,.2f}"
             )
         out.write("(principal amount; principal amount at maturity for discount notes)")

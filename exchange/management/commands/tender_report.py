@@ -25,12 +25,12 @@ class Command(BaseCommand):
                 self.stdout.write(line, ending="")
             return
         self.stdout.write(f"Tender report — {offer.name}\nAs of {calendars.format_ny(moment)}\n")
-        header = f"{'Series':<40}{'Tendered':>17}{'Withdrawn':>17}{'Pending GD':>17}{'In review':>17}{'Deficient':>17}{'Valid':>17}{'Rejected':>17}{'% out':>8}"
+        header = f"{'Series':<40}{'Tendered':>17}{'Withdrawn':>17}{'Pending GD':>17}{'In review':>17}{'Deficient':>17}{'Valid':>17}{'Accepted':>17}{'Exchanged':>17}{'Rejected':>17}{'% out':>8}"
         self.stdout.write(header)
         self.stdout.write("-" * len(header))
         for r in rows:
             self.stdout.write(
                 f"{r.series.name:<40}{r.tendered:>17,.2f}{r.withdrawn:>17,.2f}"
                 f"{r.pending_guaranteed_delivery:>17,.2f}{r.in_review:>17,.2f}{r.deficient:>17,.2f}"
-                f"{r.valid:>17,.2f}{r.rejected:>17,.2f}{r.outstanding_percent:>8}"
+                f"{r.valid:>17,.2f}{r.accepted:>17,.2f}{r.exchanged:>17,.2f}{r.rejected:>17,.2f}{r.outstanding_percent:>8}"
             )

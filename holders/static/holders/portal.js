@@ -2,7 +2,8 @@
    - [data-countdown]: the server rendered how many seconds were left at that moment; this
      counts them down with the monotonic performance clock. The computer's own date and
      time are never read, and nothing here is ever sent to the server.
-   - [data-print]: show the print button (without JavaScript the page says to use Print). */
+   - [data-print]: show the print button (without JavaScript the page says to use Print).
+   - [data-error-summary]: take the keyboard focus to the summary of a refused form. */
 (function () {
   "use strict";
 
@@ -38,6 +39,11 @@
     }
     tick();
   }
+
+  // After a refused submit the keyboard starts at the summary of every error (it is also
+  // `autofocus`; this covers browsers that honour that only on form controls).
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary && document.activeElement !== summary) summary.focus();
 
   document.querySelectorAll("[data-countdown]").forEach(countdown);
   document.querySelectorAll("[data-print]").forEach(function (button) {

@@ -88,10 +88,12 @@ def test_offer_status_prints_the_figures_as_of_an_instant(tendered: SeedOffer) -
     [open_line] = [line for line in output.splitlines() if line.startswith("Open:")]
     assert "16 days" in open_line
     assert "7 h" in open_line
-    # Tendered, withdrawn, accepted, outstanding.
+    # Tendered, withdrawn, rejected, not withdrawn, accepted, outstanding.
     assert _row(output, "11% Senior Notes due 2008") == [
         "15,000,000.00",  # 5,000,000 on paper + 10,000,000 by book-entry
         "2,000,000.00",
+        "0.00",
+        "13,000,000.00",
         "0.00",
         "800,000,000.00",
     ]
@@ -99,11 +101,15 @@ def test_offer_status_prints_the_figures_as_of_an_instant(tendered: SeedOffer) -
         "0.00",  # Margaret Chen's tender came one second after the as-of instant
         "0.00",
         "0.00",
+        "0.00",
+        "0.00",
         "250,000,000.00",
     ]
     assert _row(output, "12 7/8% Senior Discount Notes due 2010") == [
         "3,000,000.00",  # principal amount at maturity
         "0.00",
+        "0.00",
+        "3,000,000.00",
         "0.00",
         "675,000,000.00",
     ]

@@ -14,7 +14,12 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from exchange.models import Channel, DeficiencyKind, SignerCapacity
+from exchange.models import Channel, DeficiencyKind, GuaranteedDelivery, SignerCapacity
+from exchange.services.guaranteed_deliveries import (
+    NoticeOfGuaranteedDelivery,
+    receive_guaranteed_delivery,
+)
+from exchange.services.tenders import CertificateTendered
 from holders import selectors
 from holders.forms.accounts import SignUpForm
 from holders.forms.cures import CureForm
@@ -23,7 +28,8 @@ from holders.forms.guaranteed_delivery import DeliveryForm, GuaranteedDeliveryFo
 from holders.forms.letter import LetterOfTransmittalForm
 from holders.forms.withdrawal import WithdrawalForm
 from holders.models import Holder, HolderKind
-from tests.factories import SeedOffer, ny, paper_tender
+from holders.selectors import certificate_lines
+from tests.factories import CLERK, SeedOffer, ny, paper_tender
 from tests.holders.conftest import DURING, book_entry_data, letter_data
 
 pytestmark = pytest.mark.django_db
@@ -571,18 +577,82 @@ def test_the_tendering_holder_is_typed_as_on_the_paper_notice(seed: SeedOffer) -
 # --- delivery, cure, withdrawal ------------------------------------------------------------------------------
 
 
-def test_delivery_by_the_guarantor_gives_every_amount(seed: SeedOffer) -> None:
-    tender = paper_tender(seed, ny(2000, 6, 20, 10), certificates=(("R08-0002", "1000000"),))
-    form = DeliveryForm(letter_data(certificates="R08-0002"), tender=tender, certificate_lines=None)
-    assert "give the principal amount delivered" in errors_of(form)["certificates"][0]
+def guaranteed(seed: SeedOffer, certificate_numbers: str = "R08-0002") -> GuaranteedDelivery:
+    """A notice of guaranteed delivery for $1,000,000 of Ardsley's 2008 notes."""
+    return receive_guaranteed_delivery(
+        offer_id=seed.offer.pk,
+        series_id=seed.senior_2008.pk,
+        holder_id=seed.registered.pk,
+        guarantor_id=seed.guarantor.pk,
+        notice=NoticeOfGuaranteedDelivery(
+            tendering_holder_name="Ardsley Pension Trust",
+            tendering_holder_address="1 Main Street, Ardsley, NY",
+            registered_names="Ardsley Pension Trust, as registered",
+            certificate_numbers=certificate_numbers,
+            amount=Decimal("1000000"),
+            executed_on=dt.date(2000, 6, 20),
+        ),
+        actor=CLERK,
+        now=ny(2000, 6, 20, 10),
+    )
+
+
+def delivery_form(
+    seed: SeedOffer, gd: GuaranteedDelivery, data: dict[str, Any] | None, **kwargs: Any
+) -> DeliveryForm:
+    lines = certificate_lines(seed.registered, seed.senior_2008, dt.date(2000, 6, 21))
+    return DeliveryForm(data, tender=gd.tender, certificate_lines=lines, notice=gd, **kwargs)
+
+
+# The completion form once refused a bare certificate number that the letter's form takes;
+# it now reads the letter's notation everywhere (the rule changed on purpose).
+@pytest.mark.parametrize("reveal_amounts", [True, False])
+def test_delivery_takes_a_bare_certificate_number_as_the_letter_does(
+    seed: SeedOffer, reveal_amounts: bool
+) -> None:
+    gd = guaranteed(seed)
+    form = delivery_form(
+        seed, gd, letter_data(certificates="r08-0002"), reveal_amounts=reveal_amounts
+    )
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["resolved_certificates"] == [
+        CertificateTendered("R08-0002", Decimal("1000000.00"))
+    ]
+
+
+def test_delivery_is_prefilled_from_its_notice(seed: SeedOffer) -> None:
+    gd = guaranteed(seed, certificate_numbers="R08-0002, R08-0001")
+    form = delivery_form(seed, gd, None)
+    assert form["registered_names"].value() == "Ardsley Pension Trust, as registered"
+    assert form["signer_name"].value() == "Ardsley Pension Trust"
+    assert form["certificates"].value() == "R08-0002\nR08-0001"
 
 
 def test_delivery_must_come_to_the_amount_guaranteed(seed: SeedOffer) -> None:
-    tender = paper_tender(seed, ny(2000, 6, 20, 10), certificates=(("R08-0002", "1000000"),))
-    form = DeliveryForm(
-        letter_data(certificates="R08-0001 2,000,000"), tender=tender, certificate_lines=None
-    )
+    gd = guaranteed(seed)
+    form = delivery_form(seed, gd, letter_data(certificates="R08-0001 2,000,000"))
     assert "not the $1,000,000.00 guaranteed" in errors_of(form)["certificates"][0]
+
+
+def test_a_guarantor_is_not_told_the_holders_amounts(seed: SeedOffer) -> None:
+    gd = guaranteed(seed)
+    form = delivery_form(
+        seed, gd, letter_data(certificates="R08-0002 3,000,000"), reveal_amounts=False
+    )
+    (message,) = errors_of(form)["certificates"]
+    assert "does not have the amount given free to tender" in message
+    assert "$" not in message
+
+
+def test_every_wrong_certificate_line_is_reported_at_once(seed: SeedOffer) -> None:
+    gd = guaranteed(seed)
+    form = delivery_form(
+        seed, gd, letter_data(certificates="R08-0002 3,000,000\nR99-0001\nR08-0003")
+    )
+    errors = errors_of(form)["certificates"]
+    assert len(errors) == 3
+    assert "R08-0002: $1,000,000.00 of it is not already tendered" in errors[0]
+    assert "R99-0001 is not registered" in errors[1]
 
 
 def test_cure_of_the_w9_requires_a_certified_tin_or_exemption(seed: SeedOffer) -> None:
@@ -740,3 +810,17 @@ def test_a_hostile_guarantor_id(seed: SeedOffer) -> None:
     )
     errors = errors_of(letter_form(seed, data))
     assert set(errors) == {"medallion_guarantor"}
+
+
+def test_certificates_separated_by_commas_as_on_the_notices(seed: SeedOffer) -> None:
+    # The notices take "R08-0001, R08-0002"; the letter's box reads the same list.
+    field = CertificateLinesField(denomination=Decimal("1000"), amounts_required=False)
+    entries = field.clean("r08-0001, R08-0002\nR08-0003 1,000,000")
+    assert [(e.number, e.amount) for e in entries] == [
+        ("R08-0001", None),
+        ("R08-0002", None),
+        ("R08-0003", Decimal("1000000")),
+    ]
+    # An amount's thousands separators are never taken for a list.
+    (only,) = field.clean("R08-0001 1,000,000")
+    assert only.amount == Decimal("1000000")
