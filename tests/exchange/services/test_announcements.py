@@ -14,7 +14,7 @@ from exchange.jobs.runner import run_due_jobs
 from exchange.models import JobName, JobOutcome, OfferEvent, StateChange
 from exchange.services.announcements import check_announcement_deadline, deadlines_due
 from exchange.services.offers import extend_offer, record_announcement
-from tests.factories import JOB, SUPERVISOR, SeedOffer, ny, staff_user
+from tests.factories import JOB, SUPERVISOR, SeedOffer, deliver_outbox, ny, staff_user
 
 DUE = ny(2000, 7, 13, 9, 0)  # the business day after Wednesday July 12
 ONE_SECOND = dt.timedelta(seconds=1)
@@ -54,18 +54,21 @@ def test_warns_an_hour_before_and_marks_late_at_the_deadline(extension: OfferEve
     assert extension.announcement_warned_at == warn_at
     assert extension.announcement_late_at is None
     # Supervisors only, by e-mail, with the draft.
+    deliver_outbox()  # the notices go through the outbox
     assert [m.to for m in mail.outbox] == [["supervisor@agent.example"]]
     assert "due within the hour" in mail.outbox[0].subject
     assert extension.announcement_draft in mail.outbox[0].body
 
     # Run again until one second before the deadline: nothing more.
     assert _announcement_jobs(DUE - ONE_SECOND) == []
+    deliver_outbox()  # the notices go through the outbox
     assert len(mail.outbox) == 1
 
     runs = _announcement_jobs(DUE)
     assert [outcome for outcome, _ in runs] == [JobOutcome.BLOCKED]
     extension.refresh_from_db()
     assert extension.announcement_late_at == DUE
+    deliver_outbox()  # the notices go through the outbox
     assert "LATE" in mail.outbox[1].subject
     assert StateChange.objects.filter(action="exchange.offer.announcement_late").count() == 1
     # Idempotent: late once.
@@ -91,6 +94,7 @@ def test_nothing_happens_once_the_announcement_is_recorded(
     assert check_announcement_deadline(extension.pk, actor=JOB, now=DUE) == "announced"
     extension.refresh_from_db()
     assert extension.announcement_late_at is None
+    deliver_outbox()  # the notices go through the outbox
     assert mail.outbox == []
 
 

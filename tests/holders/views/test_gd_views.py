@@ -171,7 +171,9 @@ def test_a_delivery_the_service_refuses_keeps_the_position_hidden(
         deliver_data(certificates="R08-0002 2,000,000"),
     )
     html = response.content.decode()
-    assert "do not match notes of the register free to tender" in html
+    # The form refuses it before the service is asked (every error at once), in words
+    # that tell the guarantor to check with the holder and keep the holder's position out.
+    assert "does not have the amount given free to tender: check it with the holder" in html
     assert "$1,000,000.00" not in html
     gd.refresh_from_db()
     assert gd.state == GuaranteedDeliveryState.RECEIVED
