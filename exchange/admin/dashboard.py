@@ -28,9 +28,8 @@ from exchange.models import (
     WithdrawalState,
 )
 from exchange.models.tenders import TENDER_OPEN_STATES
-from exchange.services.announcements import WARNING_AHEAD
+from exchange.services.announcements import WARNING_AHEAD, decisions_awaiting_announcement
 from exchange.services.conditions import held_back_series
-from exchange.services.offers import decisions_awaiting_announcement
 from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 

@@ -29,7 +29,14 @@ from exchange.models import (
     OfferState,
     Tender,
 )
-from exchange.services import conditions, cure_periods, offers
+from exchange.services import (
+    announcements,
+    conditions,
+    cure_periods,
+    drafts,
+    offer_calendar,
+    offers,
+)
 from exchange.services.base import Actor
 from exchange.terms import calendars
 
@@ -56,9 +63,9 @@ def _extend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.dateti
 
 
 def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
-    due = offers.extension_announcement_due(o)
+    due = offer_calendar.extension_announcement_due(o)
     totals = "; ".join(
-        f"{name}: ${total:,.0f}" for name, total in offers.tendered_to_date(o).items()
+        f"{name}: ${total:,.0f}" for name, total in drafts.tendered_to_date(o).items()
     )
     return (
         f"The issuer extends the offer, now expiring {calendars.format_ny(o.expiration_at)}, "
@@ -70,7 +77,7 @@ def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
 
 
 def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
-    moved = offers.five_business_day_expiration(o, calendars.ny_date(now))
+    moved = offer_calendar.five_business_day_expiration(o, calendars.ny_date(now))
     effect = (
         f"If it is material (or waives a condition), the offer, now expiring "
         f"{calendars.format_ny(o.expiration_at)}, stays open to the fifth business day from, "
@@ -169,7 +176,7 @@ def _stop_order_can_change(to: bool) -> Rule:
 
 
 def _announce(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
-    offers.record_announcement(
+    announcements.record_announcement(
         o.pk,
         text=data["text"],
         actor=actor,
@@ -183,7 +190,7 @@ def _announce(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.date
 
 def _announcement_initial(o: ExchangeOffer, now: dt.datetime) -> dict[str, Any]:
     """The first decision awaiting its announcement, with the text drafted for it."""
-    pending = offers.decisions_awaiting_announcement(o)
+    pending = announcements.decisions_awaiting_announcement(o)
     if not pending:
         return {}
     first = pending[0]
@@ -191,7 +198,7 @@ def _announcement_initial(o: ExchangeOffer, now: dt.datetime) -> dict[str, Any]:
 
 
 def _announcement_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
-    pending = offers.decisions_awaiting_announcement(o)
+    pending = announcements.decisions_awaiting_announcement(o)
     listed = "; ".join(
         f"no. {e.pk}: {e.get_kind_display().lower()} of {calendars.format_ny(e.occurred_at)}"
         + (
