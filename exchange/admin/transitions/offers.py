@@ -79,7 +79,7 @@ def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
 def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
     moved = offer_calendar.five_business_day_expiration(o, calendars.ny_date(now))
     effect = (
-        f"If it is material (or waives a condition), the offer, now expiring "
+        f"If it is material, the offer, now expiring "
         f"{calendars.format_ny(o.expiration_at)}, stays open to the fifth business day from, "
         f"and including, the day notice was first given: {calendars.format_ny(moved)} if "
         f"that was today, earlier if it was given before."
@@ -87,7 +87,10 @@ def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
         else f"The offer expires {calendars.format_ny(o.expiration_at)}, on or after the fifth "
         f"business day from today: a material change does not extend it."
     )
-    return f"The issuer's amendment (or waiver of a condition) is recorded and announced. {effect}"
+    return (
+        f"The issuer's amendment is recorded, its announcement drafted. {effect} A condition "
+        f"is waived with “Waive a condition”."
+    )
 
 
 def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
@@ -95,7 +98,6 @@ def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetim
         o.pk,
         description=data["description"],
         material=data["material"],
-        waiver_of_condition=data["waiver_of_condition"],
         notice_on=data["notice_on"],
         actor=actor,
         now=now,
@@ -318,7 +320,7 @@ OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
     ),
     DeskTransition(
         name="amend",
-        label="Amend or waive a condition",
+        label="Amend",
         fsm="amend",
         issuer_decision=True,
         allowed_now=_before_expiration,
