@@ -443,8 +443,8 @@ TENDER_STATE_WORDS: dict[str, str] = {
     ),
     TenderState.IN_REVIEW: "In review: the exchange agent is checking the letter and the notes.",
     TenderState.DEFICIENT: (
-        "Not yet in proper form: cure each deficiency below before the offer expires, or the "
-        "tender may be rejected."
+        "Not yet in proper form: cure each deficiency below in the time the issuer allows "
+        "(shown with it), or the tender may be rejected."
     ),
     TenderState.VALID: (
         "Valid: in proper form. Unless withdrawn before expiration, the notes will be accepted "

@@ -32,9 +32,8 @@ from exchange.models import (
 )
 from exchange.selectors.exchange_status import after_expiration, open_tenders
 from exchange.selectors.figures import offer_tally
-from exchange.services.announcements import WARNING_AHEAD
+from exchange.services.announcements import WARNING_AHEAD, decisions_awaiting_announcement
 from exchange.services.conditions import held_back_series
-from exchange.services.offers import decisions_awaiting_announcement
 from exchange.terms import calendars
 from exchange.terms.money import CENT, MONEY_ROUNDING
 

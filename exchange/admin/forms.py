@@ -207,20 +207,15 @@ class ExtendOfferForm(forms.Form):
 
 class AmendOfferForm(forms.Form):
     description = _text(
-        "The amendment or waiver", "As the issuer's notice states it; it is announced as written."
+        "The amendment", "As the issuer's notice states it; it is announced as written."
     )
     notice_on = _notice_on_field()
     material = forms.BooleanField(
         label="Material",
         required=False,
-        help_text="A material amendment, or the waiver of a material condition: the offer then "
-        "stays open at least to the fifth business day from, and including, the notice day.",
-    )
-    waiver_of_condition = forms.BooleanField(
-        label="Waiver of a condition",
-        required=False,
-        help_text="The issuer waives a condition of the offer rather than changing its terms; "
-        "a waiver counts as material (amend_offer applies the five-business-day rule to it).",
+        help_text="A material amendment: the offer then stays open at least to the fifth "
+        "business day from, and including, the notice day. (A condition is waived with "
+        "“Waive a condition”, which applies the same rule.)",
     )
 
 

@@ -88,6 +88,9 @@ def tenders_received(tender_ids: Iterable[int]) -> None:
 
 
 def tender_deficient(tender_id: int) -> None:
+    # The time the issuer allows to cure (a guaranteed delivery's deadline, an extension).
+    from exchange.services.cure_periods import cure_deadline
+
     notices = []
     for t in _tenders([tender_id]):
         defects = "\n".join(
@@ -95,13 +98,13 @@ def tender_deficient(tender_id: int) -> None:
             for d in t.deficiencies.all()
             if d.status == "open"
         )
+        deadline = calendars.format_ny(cure_deadline(t))
         notices.append(
             (
                 t.holder,
-                f"Tender {t.reference}: action needed before {calendars.format_ny(t.offer.expiration_at)}",
+                f"Tender {t.reference}: action needed before {deadline}",
                 f"Your tender {t.reference} is not yet in proper form:\n{defects}\n\n"
-                f"Cure each point before the offer expires at "
-                f"{calendars.format_ny(t.offer.expiration_at)}; after that only the issuer can "
+                f"Cure each point before {deadline}; after that only the issuer can "
                 f"waive a defect, and an uncured tender may be rejected." + _sign_off(t),
             )
         )

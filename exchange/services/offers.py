@@ -34,42 +34,23 @@ from exchange.services.base import (
     record,
     require_aware,
 )
+from exchange.services.drafts import (
+    extension_announcement,
+    results_announcement,
+    tendered_to_date,
+    termination_announcement,
+)
+from exchange.services.offer_calendar import (
+    _check_minimum_open,
+    check_notice_day,
+    extension_announcement_due,
+    five_business_day_expiration,
+)
 from exchange.terms import calendars
-
-ANNOUNCEMENT_TIME = dt.time(9, 0)  # Rule 14e-1(d): by 9:00 a.m. New York time
 
 
 def _lock(offer_id: int) -> ExchangeOffer:
     return ExchangeOffer.objects.select_for_update().get(pk=offer_id)
-
-
-def earliest_permitted_expiration(
-    offer: ExchangeOffer, mailed_on: dt.date | None = None
-) -> dt.datetime:
-    """The offer stays open through the end of the 30th day after notice is mailed and
-    through the end of its 20th business day (the mailing day counts as the first if it
-    is a business day; a business day runs to midnight, Rule 14d-1(g)(3)).
-    """
-    mailed = mailed_on or offer.notice_mailed_on
-    if mailed is None:
-        raise DeskError("Record the day notice of the offer was mailed first.")
-    by_days = calendars.end_of_ny_day(mailed + dt.timedelta(days=offer.minimum_open_days))
-    by_business_days = calendars.end_of_ny_day(
-        calendars.nth_business_day_from_including(mailed, offer.minimum_open_business_days)
-    )
-    return max(by_days, by_business_days)
-
-
-def _check_minimum_open(offer: ExchangeOffer, expiration: dt.datetime, mailed_on: dt.date) -> None:
-    earliest = earliest_permitted_expiration(offer, mailed_on)
-    if expiration < earliest:
-        raise DeskError(
-            f"The offer must stay open at least {offer.minimum_open_days} days after notice "
-            f"is mailed and {offer.minimum_open_business_days} business days: it may not "
-            f"expire before {calendars.format_ny(earliest)} "
-            f"(asked for {calendars.format_ny(expiration)}).",
-            field="expiration_at",
-        )
 
 
 def _event(
@@ -142,19 +123,6 @@ def _require_open_before_expiration(offer: ExchangeOffer, now: dt.datetime, what
         )
 
 
-def tendered_to_date(offer: ExchangeOffer) -> dict[str, object]:
-    """Approximate amount tendered so far per series, for announcements."""
-    from django.db.models import F, Sum
-
-    rows = (
-        Tender.objects.filter(offer=offer, state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED])
-        .values("series__name")
-        .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
-        .order_by("series__name")
-    )
-    return {row["series__name"]: row["total"] for row in rows}
-
-
 @transaction.atomic
 def extend_offer(
     offer_id: int, *, new_expiration: dt.datetime, actor: Actor, now: dt.datetime, reason: str = ""
@@ -203,70 +171,6 @@ def extend_offer(
         offer=offer,
     )
     return event
-
-
-def extension_announcement_due(offer: ExchangeOffer) -> dt.datetime:
-    """Rule 14e-1(d): 9:00 a.m. New York time on the business day after the previously
-    scheduled expiration *date*. A midnight expiration belongs to the day it ends (stored as
-    the next day's first instant), so "midnight ending July 12" makes it Thursday July 13."""
-    return calendars.ny_instant(
-        calendars.next_business_day(offer.expiration_date), ANNOUNCEMENT_TIME
-    )
-
-
-def check_notice_day(notice_on: dt.date | None, now: dt.datetime) -> dt.date:
-    """The day notice of an amendment or waiver was first published, sent or given: it is
-    what the five-business-day rule counts from, so it is required, and it cannot be later
-    than the day it is recorded (New York)."""
-    if notice_on is None:
-        raise DeskError(
-            "Give the day notice was first published, sent or given (YYYY-MM-DD); the "
-            "five-business-day rule counts from it.",
-            field="notice_on",
-        )
-    today = calendars.ny_date(now)
-    if notice_on > today:
-        raise DeskError(
-            f"Notice cannot have been given on {notice_on:%A, %B %d, %Y}, after today "
-            f"({today:%A, %B %d, %Y}, New York): record it once it is given.",
-            field="notice_on",
-        )
-    return notice_on
-
-
-def extension_announcement(
-    offer: ExchangeOffer, new_expiration: dt.datetime, now: dt.datetime
-) -> str:
-    """The public announcement of an extension, drafted for the issuer (Rule 14e-1(d): by
-    9:00 a.m. New York time on the business day after the scheduled expiration, with the
-    approximate amount tendered to date)."""
-    totals = tendered_to_date(offer)
-    amounts = "; ".join(
-        f"approximately ${total:,.0f} aggregate {series.amount_label} of its {series.name}"
-        for series in offer.series.order_by("maturity_date", "name")
-        if (total := totals.get(series.name))
-    )
-    return (
-        f"{offer.issuer.name} announced today that it has extended its offer to exchange its "
-        f"outstanding original notes for registered new notes until "
-        f"{calendars.format_ny(new_expiration)}, unless further extended. The offer had been "
-        f"scheduled to expire at {calendars.format_ny(offer.expiration_at)}. As of "
-        f"{calendars.format_ny(now)}, {amounts or 'no original notes'} had been tendered and "
-        f"not withdrawn. {offer.exchange_agent} is the exchange agent."
-    )
-
-
-def five_business_day_expiration(offer: ExchangeOffer, notice_day: dt.date) -> dt.datetime | None:
-    """If the offer would expire before the fifth business day from, and including, the
-    day notice of a material change is first given, the expiration that day at the
-    offer's usual time; otherwise None."""
-    fifth = calendars.nth_business_day_from_including(notice_day, 5)
-    if offer.expiration_date >= fifth:
-        return None
-    usual_time = calendars.ny_localtime(offer.expiration_at).time()
-    if usual_time == dt.time(0, 0):  # "12:00 midnight": the end of the fifth business day
-        return calendars.end_of_ny_day(fifth)
-    return calendars.ny_instant(fifth, usual_time)
 
 
 @transaction.atomic
@@ -409,23 +313,6 @@ def expire_offer(offer_id: int, *, actor: Actor, now: dt.datetime) -> ExchangeOf
     return offer
 
 
-def results_announcement(offer: ExchangeOffer, now: dt.datetime) -> str:
-    """The results, drafted with the notice of acceptance (amounts tendered and not withdrawn)."""
-    totals = tendered_to_date(offer)
-    amounts = "; ".join(
-        f"${total:,.0f} aggregate {series.amount_label} of its {series.name}"
-        for series in offer.series.order_by("maturity_date", "name")
-        if (total := totals.get(series.name))
-    )
-    return (
-        f"{offer.issuer.name} announced the results of its offer to exchange registered new "
-        f"notes for its outstanding original notes, which expired at "
-        f"{calendars.format_ny(offer.expiration_at)}: {amounts or 'no original notes'} were "
-        f"validly tendered and not withdrawn, subject to the conditions of the offer. "
-        f"{offer.exchange_agent} is the exchange agent."
-    )
-
-
 @transaction.atomic
 def accept_offer(
     offer_id: int, *, actor: Actor, now: dt.datetime, reason: str = ""
@@ -535,15 +422,6 @@ def condition_in_effect(offer: ExchangeOffer, kind: ConditionKind) -> bool:
 def termination_grounds(offer: ExchangeOffer) -> list[ConditionKind]:
     """The conditions in effect now: after expiration, the only grounds to terminate."""
     return [kind for kind in ConditionKind if condition_in_effect(offer, kind)]
-
-
-def termination_announcement(offer: ExchangeOffer, reason: str) -> str:
-    return (
-        f"{offer.issuer.name} announced today that it has terminated its offer to exchange "
-        f"registered new notes for its outstanding original notes. {reason.strip()} No original "
-        f"notes will be accepted; all original notes tendered will be returned promptly. "
-        f"{offer.exchange_agent} is the exchange agent."
-    )
 
 
 @transaction.atomic
@@ -684,114 +562,3 @@ def terminate_offer(
             offer=offer,
         )
     return offer
-
-
-# Decisions the issuer must announce publicly; each stores its drafted text.
-ANNOUNCED_KINDS = (
-    OfferEventKind.EXTENDED,
-    OfferEventKind.AMENDED,
-    OfferEventKind.MATERIAL_AMENDMENT,
-    OfferEventKind.CONDITION_ASSERTED,
-    OfferEventKind.CONDITION_WAIVED,
-    OfferEventKind.TERMINATED,
-    OfferEventKind.ACCEPTANCE_NOTICE,
-)
-
-
-def decisions_awaiting_announcement(offer: ExchangeOffer | int) -> list[OfferEvent]:
-    """The offer's decisions with a drafted announcement and none recorded as made yet,
-    the one due first first."""
-    events = (
-        OfferEvent.objects.filter(offer=offer, kind__in=ANNOUNCED_KINDS, announcements__isnull=True)
-        .exclude(announcement_draft="")
-        .order_by("occurred_at", "id")
-    )
-    return sorted(
-        events,
-        key=lambda e: (e.announcement_due_at is None, e.announcement_due_at or e.occurred_at),
-    )
-
-
-@transaction.atomic
-def record_announcement(
-    offer_id: int,
-    *,
-    text: str,
-    actor: Actor,
-    now: dt.datetime,
-    made_at: dt.datetime | None = None,
-    channel: str = "",
-    decision_id: int | None = None,
-) -> OfferEvent:
-    """A public announcement (press release, Dow Jones News Service) as made: when
-    (`made_at`, not after it is recorded), how, its text, and the decision it announces."""
-    require_aware(now)
-    made_at = require_aware(made_at) if made_at is not None else now
-    if not text.strip():
-        raise DeskError("Give the text of the announcement as released.", field="text")
-    if made_at > now:
-        raise DeskError(
-            f"An announcement is recorded once made: {calendars.format_ny(made_at)} is later than "
-            f"now ({calendars.format_ny(now)}).",
-            field="made_at",
-        )
-    offer = _lock(offer_id)
-    decision = None
-    if decision_id is not None:
-        decision = (
-            OfferEvent.objects.select_for_update().filter(pk=decision_id, offer=offer).first()
-        )
-        if decision is None or decision.kind not in ANNOUNCED_KINDS:
-            raise DeskError(
-                "Choose one of this offer's decisions that needs an announcement.",
-                field="decision",
-            )
-        if decision.announcements.exists():
-            raise DeskError(
-                f"The {decision.get_kind_display().lower()} of "
-                f"{calendars.format_ny(decision.occurred_at)} was already announced.",
-                field="decision",
-            )
-        if made_at < decision.occurred_at:
-            raise DeskError(
-                f"The announcement cannot precede the decision it announces "
-                f"({calendars.format_ny(decision.occurred_at)}).",
-                field="made_at",
-            )
-    late = (
-        decision is not None
-        and decision.announcement_due_at is not None
-        and made_at > decision.announcement_due_at
-    )
-    event = _event(
-        offer,
-        OfferEventKind.ANNOUNCEMENT,
-        actor,
-        made_at,
-        text.strip(),
-        announces=decision,
-        announcement_channel=channel.strip(),
-    )
-    record(
-        offer,
-        action="exchange.offer.announcement",
-        from_state=offer.state,
-        to_state=offer.state,
-        actor=actor,
-        now=now,
-        reason=(
-            f"Made {calendars.format_ny(made_at)}"
-            + (f" by {channel.strip()}" if channel.strip() else "")
-            + (
-                f", announcing: {decision.get_kind_display()} of "
-                f"{calendars.format_ny(decision.occurred_at)}"
-                if decision
-                else ""
-            )
-            + (" (after its deadline)" if late else "")
-            + ": "
-            + text.strip()
-        )[:500],
-        offer=offer,
-    )
-    return event

@@ -29,7 +29,14 @@ from exchange.models import (
     OfferState,
     Tender,
 )
-from exchange.services import conditions, cure_periods, offers
+from exchange.services import (
+    announcements,
+    conditions,
+    cure_periods,
+    drafts,
+    offer_calendar,
+    offers,
+)
 from exchange.services.base import Actor
 from exchange.terms import calendars
 
@@ -56,9 +63,9 @@ def _extend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.dateti
 
 
 def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
-    due = offers.extension_announcement_due(o)
+    due = offer_calendar.extension_announcement_due(o)
     totals = "; ".join(
-        f"{name}: ${total:,.0f}" for name, total in offers.tendered_to_date(o).items()
+        f"{name}: ${total:,.0f}" for name, total in drafts.tendered_to_date(o).items()
     )
     return (
         f"The issuer extends the offer, now expiring {calendars.format_ny(o.expiration_at)}, "
@@ -70,9 +77,9 @@ def _extension_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
 
 
 def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
-    moved = offers.five_business_day_expiration(o, calendars.ny_date(now))
+    moved = offer_calendar.five_business_day_expiration(o, calendars.ny_date(now))
     effect = (
-        f"If it is material (or waives a condition), the offer, now expiring "
+        f"If it is material, the offer, now expiring "
         f"{calendars.format_ny(o.expiration_at)}, stays open to the fifth business day from, "
         f"and including, the day notice was first given: {calendars.format_ny(moved)} if "
         f"that was today, earlier if it was given before."
@@ -80,7 +87,10 @@ def _amendment_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
         else f"The offer expires {calendars.format_ny(o.expiration_at)}, on or after the fifth "
         f"business day from today: a material change does not extend it."
     )
-    return f"The issuer's amendment (or waiver of a condition) is recorded and announced. {effect}"
+    return (
+        f"The issuer's amendment is recorded, its announcement drafted. {effect} A condition "
+        f"is waived with “Waive a condition”."
+    )
 
 
 def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
@@ -88,7 +98,6 @@ def _amend(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetim
         o.pk,
         description=data["description"],
         material=data["material"],
-        waiver_of_condition=data["waiver_of_condition"],
         notice_on=data["notice_on"],
         actor=actor,
         now=now,
@@ -169,7 +178,7 @@ def _stop_order_can_change(to: bool) -> Rule:
 
 
 def _announce(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
-    offers.record_announcement(
+    announcements.record_announcement(
         o.pk,
         text=data["text"],
         actor=actor,
@@ -183,7 +192,7 @@ def _announce(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.date
 
 def _announcement_initial(o: ExchangeOffer, now: dt.datetime) -> dict[str, Any]:
     """The first decision awaiting its announcement, with the text drafted for it."""
-    pending = offers.decisions_awaiting_announcement(o)
+    pending = announcements.decisions_awaiting_announcement(o)
     if not pending:
         return {}
     first = pending[0]
@@ -191,7 +200,7 @@ def _announcement_initial(o: ExchangeOffer, now: dt.datetime) -> dict[str, Any]:
 
 
 def _announcement_consequence(o: ExchangeOffer, now: dt.datetime) -> str:
-    pending = offers.decisions_awaiting_announcement(o)
+    pending = announcements.decisions_awaiting_announcement(o)
     listed = "; ".join(
         f"no. {e.pk}: {e.get_kind_display().lower()} of {calendars.format_ny(e.occurred_at)}"
         + (
@@ -311,7 +320,7 @@ OFFER_TRANSITIONS: tuple[DeskTransition, ...] = (
     ),
     DeskTransition(
         name="amend",
-        label="Amend or waive a condition",
+        label="Amend",
         fsm="amend",
         issuer_decision=True,
         allowed_now=_before_expiration,

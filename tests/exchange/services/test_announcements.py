@@ -12,8 +12,12 @@ from django.test import TestCase
 
 from exchange.jobs.runner import run_due_jobs
 from exchange.models import JobName, JobOutcome, OfferEvent, StateChange
-from exchange.services.announcements import check_announcement_deadline, deadlines_due
-from exchange.services.offers import extend_offer, record_announcement
+from exchange.services.announcements import (
+    check_announcement_deadline,
+    deadlines_due,
+    record_announcement,
+)
+from exchange.services.offers import extend_offer
 from tests.factories import JOB, SUPERVISOR, SeedOffer, deliver_outbox, ny, staff_user
 
 DUE = ny(2000, 7, 13, 9, 0)  # the business day after Wednesday July 12

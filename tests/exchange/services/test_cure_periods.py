@@ -220,3 +220,18 @@ def test_the_issuer_extends_the_time_for_one_holder_only(seed: SeedOffer) -> Non
     assert Tender.objects.get(pk=tender.pk).state == TenderState.VALID
     assert not OfferEvent.objects.filter(kind=OfferEventKind.CURE_PERIOD).exists()
     assert GuaranteedDelivery.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_deficiency_notice_names_the_guaranteed_delivery_deadline(seed: SeedOffer) -> None:
+    from django.core import mail
+    from django.test import TestCase
+
+    seed.registered.email = "trustee@ardsley.example"
+    seed.registered.save(update_fields=["email"])
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        _guaranteed_tender_missing_a_signature(seed)
+    [notice] = [m for m in mail.outbox if "action needed" in m.subject]
+    # The end of Monday July 17 (Tuesday 00:00), not the July 12 expiration.
+    assert "12:00 a.m. New York City time, Tuesday, July 18, 2000" in notice.subject
+    assert "Cure each point before 12:00 a.m. New York City time, Tuesday, July 18" in notice.body

@@ -17,16 +17,15 @@ from exchange.models import (
     OfferState,
     StateChange,
 )
+from exchange.services.announcements import decisions_awaiting_announcement, record_announcement
 from exchange.services.base import DeskError
 from exchange.services.conditions import assert_condition
 from exchange.services.offers import (
     accept_offer,
     amend_offer,
     commence_offer,
-    decisions_awaiting_announcement,
     expire_offer,
     extend_offer,
-    record_announcement,
     set_stop_order,
     terminate_offer,
 )
