@@ -44,7 +44,7 @@ def nn(username: str, series: str) -> str:
     tender = Tender.objects.get(
         holder__user__username=username, series__slug=series, state=TenderState.EXCHANGED
     )
-    return f"NN-{tender.pk:07d}"
+    return f"NN-{tender.pk}"
 
 
 @pytest.mark.django_db(transaction=False)
