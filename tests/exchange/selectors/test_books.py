@@ -15,7 +15,7 @@ from exchange.jobs.runner import run_due_jobs
 from exchange.models import JobName, JobOutcome, TenderedCertificate
 from exchange.selectors.reconciliation import reconcile_books
 from holders.models import Holding
-from tests.exchange.services.test_exchange_date_register import replay
+from tests.exchange.services.test_register import replay
 from tests.factories import ny
 
 M = Decimal("1000000")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from exchange.models import Tender, TenderState
 from holders.models import Holder, Holding
-from tests.exchange.services.test_exchange_date_register import replay
+from tests.exchange.services.test_register import replay
 
 
 def signed_in(username: str) -> Client:

@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from exchange.models import ActorKind, Channel, ExchangeOffer, StateChange, Tender, TenderState
 from exchange.services.base import Actor
-from exchange.services.exchange_date import RegisterOutOfBalance, enter_exchange_on_register
+from exchange.services.register import RegisterOutOfBalance, enter_exchange_on_register
 from holders.models import Holder, Holding, HoldingForm, NotesKind
 
 BEFORE = dt.date(2000, 7, 12)
