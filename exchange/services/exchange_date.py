@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Sum
 
 from exchange.models import (
     Channel,
@@ -29,7 +26,6 @@ from exchange.models import (
     ReturnReason,
     StateChange,
     Tender,
-    TenderedCertificate,
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
@@ -46,8 +42,8 @@ from exchange.services.base import (
 from exchange.services.conditions import held_back_series
 from exchange.services.cure_periods import cure_window_open
 from exchange.services.offers import accept_offer, complete_offer
+from exchange.services.register import enter_exchange_on_register
 from exchange.terms import calendars
-from holders.models import Holding, HoldingForm, NotesKind
 
 log = logging.getLogger(__name__)
 
@@ -243,193 +239,6 @@ def dispatch_new_notes(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) 
             enter_exchange_on_register(offer, tender_ids, actor=actor, now=now)
             total += len(rows)
         pause_between_chunks()
-
-
-def reissued_certificate_number(cancelled: Holding) -> str:
-    """The registrar's number for the certificate that carries an exchanged certificate's
-    untendered remainder: derived from the cancelled row, so a rerun cannot issue two."""
-    return f"RI-{cancelled.pk:07d}"
-
-
-def new_note_certificate_number(tender_id: int) -> str:
-    return f"NN-{tender_id:07d}"
-
-
-class RegisterOutOfBalance(DeskError):
-    """More was exchanged out of a certificate or position than it holds."""
-
-
-def enter_exchange_on_register(
-    offer: ExchangeOffer, tender_ids: list[int], *, actor: Actor, now: dt.datetime
-) -> None:
-    """The register after these tenders' exchange (inside the chunk's transaction, after
-    the tenders themselves are locked: offer, tenders, then holdings).
-
-    - The exchanged amount leaves each original certificate or DTC position: the row is
-      ended the exchange day (effective_until, exclusive), never edited, so a position of
-      record on any earlier day still reads as it was.
-    - The untendered remainder of a certificate is reissued as a new certificate in the
-      holder's name (RI-…), and of a DTC position as the position's new row.
-    - The new notes are entered as a holding of the series' new notes: a certificate
-      (NN-…) registered in the name the special issuance instructions give, or the
-      participant's DTC position for book-entry tenders.
-    Returned notes are untouched: they go back as they came.
-    """
-    if not tender_ids:
-        return
-    day = calendars.ny_date(now)
-    # What each original certificate gives up: its live tendered amount on these tenders.
-    by_certificate = dict(
-        TenderedCertificate.objects.filter(tender_id__in=tender_ids)
-        .values("holding_id")
-        .annotate(exchanged=Sum(F("amount") - F("withdrawn_amount")))
-        .values_list("holding_id", "exchanged")
-    )
-    # What each participant gives up of its DTC position in a series (book-entry tenders).
-    by_position: dict[tuple[int, int], Decimal] = {}
-    tenders = list(
-        Tender.objects.filter(id__in=tender_ids).select_related("new_note_delivery").order_by("id")
-    )
-    for tender in tenders:
-        if tender.channel == Channel.BOOK_ENTRY:
-            key = (tender.holder_id, tender.series_id)
-            by_position[key] = by_position.get(key, Decimal("0")) + tender.live_amount
-    ended: list[int] = []
-    reissues: list[Holding] = []
-    certificates = Holding.objects.select_for_update().in_bulk(list(by_certificate))
-    for holding_id, exchanged in sorted(by_certificate.items()):
-        holding = certificates[holding_id]
-        if not exchanged:
-            continue
-        _check_draw(holding, exchanged)
-        ended.append(holding.pk)
-        if holding.amount > exchanged:
-            reissues.append(
-                _remainder(holding, holding.amount - exchanged, day, reissued_certificate_number)
-            )
-    for (holder_id, series_id), exchanged in sorted(by_position.items()):
-        positions = list(
-            Holding.objects.select_for_update()
-            .original()
-            .of_record_on(day)
-            .filter(holder_id=holder_id, series_id=series_id, form=HoldingForm.DTC_POSITION)
-            .order_by("-amount", "id")
-        )
-        left = exchanged
-        for position in positions:
-            if not left:
-                break
-            drawn = min(left, position.amount)
-            left -= drawn
-            ended.append(position.pk)
-            if position.amount > drawn:
-                reissues.append(_remainder(position, position.amount - drawn, day, None))
-        if left:
-            raise RegisterOutOfBalance(
-                f"The DTC position of holder #{holder_id} in series #{series_id} is "
-                f"{left:,.2f} short of what its book-entry tenders exchanged: check the "
-                "security position listing before the exchange date runs again."
-            )
-    Holding.objects.filter(pk__in=ended, effective_until__isnull=True).update(effective_until=day)
-    Holding.objects.bulk_create(reissues)
-    # A later tender of the same certificate (still open, or accepted and exchanged in a
-    # later chunk) now points at its reissue, which carries what it tendered.
-    for reissue in reissues:
-        if reissue.form == HoldingForm.CERTIFICATE:
-            TenderedCertificate.objects.filter(holding_id=reissue.reissued_from_id).exclude(
-                tender_id__in=tender_ids
-            ).filter(tender__state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED]).update(
-                holding=reissue
-            )
-    new_notes = Holding.objects.bulk_create(
-        Holding(
-            holder_id=tender.holder_id,
-            series_id=tender.series_id,
-            notes=NotesKind.NEW,
-            form=HoldingForm.DTC_POSITION
-            if tender.new_note_delivery.by_book_entry
-            else HoldingForm.CERTIFICATE,
-            certificate_number=""
-            if tender.new_note_delivery.by_book_entry
-            else new_note_certificate_number(tender.pk),
-            amount=tender.new_note_delivery.amount,
-            beneficial_owner=tender.beneficial_owner
-            if tender.new_note_delivery.by_book_entry
-            else "",
-            registered_name=tender.new_note_delivery.recipient_name,
-            issued_for_id=tender.pk,
-            effective_from=day,
-        )
-        for tender in tenders
-    )
-    history = [
-        *history_rows_for_ids(
-            Holding,
-            ended,
-            action="exchange.holding.cancelled",
-            from_state="current",
-            to_state="cancelled",
-            actor=actor,
-            now=now,
-            reason="Original notes exchanged: the certificate or position is cancelled as of "
-            "the exchange date.",
-            offer_id=offer.pk,
-        ),
-        *history_rows_for_ids(
-            Holding,
-            [h.pk for h in reissues],
-            action="exchange.holding.reissued",
-            from_state="",
-            to_state="current",
-            actor=actor,
-            now=now,
-            reason="Untendered remainder reissued in the holder's name.",
-            offer_id=offer.pk,
-        ),
-        *history_rows_for_ids(
-            Holding,
-            [h.pk for h in new_notes],
-            action="exchange.holding.new_notes_issued",
-            from_state="",
-            to_state="current",
-            actor=actor,
-            now=now,
-            reason="New notes entered on the register in exchange.",
-            offer_id=offer.pk,
-        ),
-    ]
-    StateChange.objects.bulk_create(history)
-
-
-def _check_draw(holding: Holding, exchanged: Decimal) -> None:
-    if holding.effective_until is not None or exchanged > holding.amount:
-        raise RegisterOutOfBalance(
-            f"Certificate {holding.certificate_number} ({holding.amount:,.2f}) cannot give up "
-            f"{exchanged:,.2f}: it is already cancelled or smaller than what was exchanged. "
-            "Check the tendered certificates against the register before the exchange date "
-            "runs again."
-        )
-
-
-def _remainder(
-    holding: Holding,
-    amount: Decimal,
-    day: dt.date,
-    numbering: Callable[[Holding], str] | None,
-) -> Holding:
-    number = numbering(holding) if numbering is not None else holding.certificate_number
-    return Holding(
-        holder_id=holding.holder_id,
-        series_id=holding.series_id,
-        notes=holding.notes,
-        form=holding.form,
-        certificate_number=number,
-        amount=amount,
-        beneficial_owner=holding.beneficial_owner,
-        registered_name=holding.registered_name,
-        effective_from=day,
-        reissued_from=holding,
-    )
 
 
 def dispatch_returns(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:

@@ -16,7 +16,7 @@ from django.urls import reverse
 from exchange.admin.dashboard import _status
 from exchange.models import ExchangeOffer, Tender, TenderState
 from exchange.services.review import reject_tender
-from tests.exchange.services.test_exchange_date_register import replay
+from tests.exchange.services.test_register import replay
 from tests.factories import SUPERVISOR, SeedOffer, ny
 
 SECOND = dt.timedelta(seconds=1)

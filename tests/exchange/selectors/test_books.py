@@ -15,7 +15,7 @@ from exchange.jobs.runner import run_due_jobs
 from exchange.models import JobName, JobOutcome, TenderedCertificate
 from exchange.selectors.reconciliation import reconcile_books
 from holders.models import Holding
-from tests.exchange.services.test_exchange_date_register import replay
+from tests.exchange.services.test_register import replay
 from tests.factories import ny
 
 M = Decimal("1000000")
@@ -87,3 +87,61 @@ def test_the_daily_job_alerts_when_the_books_do_not_balance() -> None:
     assert [r.outcome for r in runs] == [JobOutcome.BLOCKED]
     assert "books" in runs[0].detail and "MISMATCH" in runs[0].detail
     assert any("MISMATCH" in m.subject for m in mail.outbox)
+
+
+@pytest.mark.django_db
+def test_a_position_the_desk_does_not_know_does_not_stop_the_exchange_but_fails_the_books(
+    seed, caplog
+) -> None:
+    """A holder known only by certificate completes its guaranteed delivery through DTC:
+    its new notes are issued like everyone's, and the books say its line is short."""
+    import datetime as dt
+
+    from exchange.services.exchange_date import run_exchange_date
+    from exchange.services.guaranteed_deliveries import (
+        NoticeOfGuaranteedDelivery,
+        fulfil_guaranteed_delivery,
+        receive_guaranteed_delivery,
+    )
+    from exchange.services.offers import expire_offer
+    from exchange.services.review import validate_tender
+    from tests.factories import CLERK, JOB, complete_letter
+
+    gd = receive_guaranteed_delivery(
+        offer_id=seed.offer.pk,
+        series_id=seed.senior_2008.pk,
+        holder_id=seed.registered.pk,
+        guarantor_id=seed.guarantor.pk,
+        notice=NoticeOfGuaranteedDelivery(
+            "Ardsley Pension Trust",
+            "1 Ardsley Plaza",
+            "Ardsley Pension Trust",
+            "",
+            Decimal("1000000"),
+            dt.date(2000, 7, 10),
+        ),
+        actor=CLERK,
+        now=ny(2000, 7, 10, 10),
+    )
+    fulfil_guaranteed_delivery(
+        gd.pk,
+        by_book_entry=True,
+        letter=complete_letter(book_entry_confirmation="ATOP-1", registered_names="Cede & Co."),
+        actor=CLERK,
+        now=ny(2000, 7, 11, 10),
+    )
+    validate_tender(gd.tender_id, actor=CLERK, now=ny(2000, 7, 11, 11))
+    seed.offer.acceptance_automatic = True
+    seed.offer.save(update_fields=["acceptance_automatic"])
+    expire_offer(seed.offer.pk, actor=JOB, now=ny(2000, 7, 12, 17))
+    result = run_exchange_date(seed.offer.pk, actor=JOB, now=ny(2000, 7, 13, 9))
+    assert result.completed
+    assert Holding.objects.new().get(issued_for_id=gd.tender_id).amount == 1 * M
+    assert any("Register short" in r.getMessage() for r in caplog.records)
+    (books,) = [
+        b
+        for b in reconcile_books(seed.offer, ny(2000, 7, 13, 12))
+        if b.series.slug == "2008-senior"
+    ]
+    assert not books.balanced
+    assert any("Ardsley Pension Trust" in a for a in books.anomalies)

@@ -13,7 +13,7 @@ from exchange.models import RegistrationEventKind, SpecialInterestAccrual
 from exchange.special_interest.accrual import accrue_special_interest
 from exchange.special_interest.payments import build_payment_report, report_csv
 from holders.models import NotesKind
-from tests.exchange.services.test_exchange_date_register import replay
+from tests.exchange.services.test_register import replay
 from tests.factories import JOB, ny
 
 M = Decimal("1000000")

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from exchange.models import Tender, TenderState
 from holders.models import Holder, Holding
-from tests.exchange.services.test_exchange_date_register import replay
+from tests.exchange.services.test_register import replay
 
 
 def signed_in(username: str) -> Client:
@@ -42,7 +42,7 @@ def test_portal_shows_originals_left_new_notes_and_outcomes() -> None:
     assert "Free to tender $1,000,000.00" in senior
     exchanged = Tender.objects.get(holder__user__username="ardsley", state=TenderState.EXCHANGED)
     assert "New notes received in exchange (CUSIP 52729NAD2)" in senior
-    assert f"NN-{exchanged.pk:07d} Ardsley Pension Trust" in senior
+    assert f"NN-{exchanged.pk} Ardsley Pension Trust" in senior
     assert "$5,000,000.00" in senior
     documents = text(page[page.index('id="documents-title"') :])
     assert "Exchanged for new notes: $5,000,000.00" in documents
@@ -56,7 +56,7 @@ def test_portal_shows_originals_left_new_notes_and_outcomes() -> None:
     )
     assert "data-new-notes" in status
     assert "CUSIP 52729NAD2" in status
-    assert f"NN-{exchanged.pk:07d}, registered in the name of Ardsley Pension Trust" in text(status)
+    assert f"NN-{exchanged.pk}, registered in the name of Ardsley Pension Trust" in text(status)
     assert "Exchanged for new notes" in status and "Still tendered" not in status
 
 

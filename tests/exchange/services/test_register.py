@@ -12,7 +12,7 @@ from django.core.management import call_command
 
 from exchange.models import ActorKind, Channel, ExchangeOffer, StateChange, Tender, TenderState
 from exchange.services.base import Actor
-from exchange.services.exchange_date import RegisterOutOfBalance, enter_exchange_on_register
+from exchange.services.register import RegisterOutOfBalance, enter_exchange_on_register
 from holders.models import Holder, Holding, HoldingForm, NotesKind
 
 BEFORE = dt.date(2000, 7, 12)
@@ -44,7 +44,7 @@ def nn(username: str, series: str) -> str:
     tender = Tender.objects.get(
         holder__user__username=username, series__slug=series, state=TenderState.EXCHANGED
     )
-    return f"NN-{tender.pk:07d}"
+    return f"NN-{tender.pk}"
 
 
 @pytest.mark.django_db(transaction=False)
