@@ -520,12 +520,18 @@ class DtcPositionAdmin(DeskAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        offers = ExchangeOffer.objects.exclude(state=OfferState.DRAFT).order_by("-expiration_at")
-        reconciliations = [(offer, reconcile_positions(offer)) for offer in offers]
+        # One offer's reconciliation, so the page costs the same however many offers there
+        # are: the one the list is filtered by, else the latest with a position on record.
+        offers = ExchangeOffer.objects.filter(dtc_positions__isnull=False).distinct()
+        chosen = request.GET.get("offer__id__exact", "")
+        if chosen.isdigit():
+            offers = offers.filter(pk=int(chosen))
+        offer = offers.order_by("-expiration_at", "-pk").first()
+        rows = reconcile_positions(offer) if offer is not None else []
         extra_context = {
             **(extra_context or {}),
             "may_enter": self.may_enter(request),
-            "reconciliations": [(o, rows) for o, rows in reconciliations if rows],
+            "reconciliations": [(offer, rows)] if rows else [],
         }
         return super().changelist_view(request, extra_context)
 

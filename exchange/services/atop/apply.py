@@ -389,6 +389,15 @@ def _import_line(
     """One line in one transaction: ("tender" | … | "already" | "exception", the exception)."""
     with transaction.atomic():
         lock_offer_shared(ctx.offer.pk)
+        participant = ctx.participants.get(line.participant_number)
+        if participant is not None and line.kind in (
+            AtopInstructionKind.TENDER,
+            AtopInstructionKind.PROTECT,
+        ):
+            # The participant before the VOI's key, as the set-based path locks them (and
+            # as receive_tender will lock it again): a chunk and a line of two concurrent
+            # imports cannot then wait on each other.
+            list(Holder.objects.select_for_update().filter(pk=participant.pk).values_list("pk"))
         if line.error:
             created = _raise_exception(
                 ctx, atop_import, line, AtopExceptionKind.UNREADABLE, line.error

@@ -49,3 +49,25 @@ def test_shifting_moves_every_timestamp_by_whole_days() -> None:
     moved = shifted(text, dt.timedelta(days=7))
     assert "2000-06-23T10:02:11" in moved and "2000-06-16T10:02:11" not in moved
     assert moved.count("\n") == text.count("\n")
+
+
+def test_a_live_demo_moves_the_samples_into_its_past_after_commencement() -> None:
+    """Whatever day the demo starts, the files' times (but the deliberately late line) fall
+    after the moved commencement and before that day: none is refused as in the future."""
+    import csv
+    import io
+
+    from exchange.demo.atop import live_file_shift
+    from exchange.management.commands.seed_offer import COMMENCED_AT, live_shift_days
+
+    for offset in range(0, 60):
+        today = dt.date(2026, 1, 1) + dt.timedelta(days=offset)
+        shift = dt.timedelta(days=live_shift_days(today))
+        commenced = dt.datetime.combine(*COMMENCED_AT) + shift
+        for name in ACTIVITY_FILES:
+            text = shifted((SAMPLES / name).read_text(), live_file_shift(shift))
+            for row in csv.DictReader(io.StringIO(text)):
+                moment = dt.datetime.fromisoformat(row["dtc_timestamp"])
+                if row["voi_number"] == "V2000061912":  # the late line
+                    continue
+                assert commenced < moment < dt.datetime.combine(today, dt.time(0)), (today, row)

@@ -20,9 +20,18 @@ pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 __all__ = ["_database_restored_after_the_module"]
 
 
-@pytest.mark.parametrize("repeat", range(2))
+@pytest.mark.parametrize(
+    ("second_in_bulk", "repeat"),
+    [(True, 0), (True, 1), (False, 0), (False, 1)],
+    ids=[
+        "both-set-based-0",
+        "both-set-based-1",
+        "set-based-and-per-line-0",
+        "set-based-and-per-line-1",
+    ],
+)
 def test_two_overlapping_files_imported_concurrently_record_each_voi_once(
-    seed: SeedOffer, repeat: int
+    seed: SeedOffer, second_in_bulk: bool, repeat: int
 ) -> None:
     seed.senior_2008.original_cusip = CUSIP_2008
     seed.senior_2008.save(update_fields=["original_cusip"])
@@ -44,7 +53,12 @@ def test_two_overlapping_files_imported_concurrently_record_each_voi_once(
             seed.offer.pk, file_name="a.csv", text=first, actor=CLERK, now=IMPORTED_AT
         ),
         lambda: import_activity(
-            seed.offer.pk, file_name="b.csv", text=second, actor=CLERK, now=IMPORTED_AT
+            seed.offer.pk,
+            file_name="b.csv",
+            text=second,
+            actor=CLERK,
+            now=IMPORTED_AT,
+            bulk=second_in_bulk,
         ),
     )
     assert [o[0] for o in outcomes] == ["ok", "ok"], outcomes
