@@ -112,7 +112,41 @@ def record_deficiencies(
     return created
 
 
+def _cured_by_a_holder(tender: Tender) -> bool:
+    """Whether any of the tender's deficiencies was cured by the holder (from the portal),
+    rather than recorded as cured by the desk, which is the clerk's own check."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from exchange.models import ActorKind, StateChange
+
+    return StateChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(Deficiency),
+        object_id__in=tender.deficiencies.filter(status=DeficiencyStatus.CURED).values("pk"),
+        action="exchange.deficiency.cured",
+        actor_kind=ActorKind.HOLDER,
+    ).exists()
+
+
 def _maybe_validate(tender: Tender, *, actor: Actor, now: dt.datetime) -> None:
+    """Once no deficiency is open: a tender a holder cured goes back to the review queue
+    (what the holder says it corrected, such as an Agent's Message ticked on the cure form,
+    is checked by a clerk, who then marks it valid); one the desk itself cleared, by a
+    clerk's recorded cure or the issuer's waiver, is valid."""
+    if (
+        tender.state == TenderState.DEFICIENT
+        and not tender.deficiencies.filter(status=DeficiencyStatus.OPEN).exists()
+        and _cured_by_a_holder(tender)
+    ):
+        transition_tender(
+            tender,
+            "return_to_review",
+            actor=actor,
+            now=now,
+            reason="Every deficiency cured or waived; the desk checks the cure before the "
+            "tender is valid.",
+            action="exchange.tender.back_to_review",
+        )
+        return
     if (
         tender.state == TenderState.DEFICIENT
         and not tender.deficiencies.filter(status=DeficiencyStatus.OPEN).exists()
