@@ -68,6 +68,7 @@ from tests.factories import (
     SUPERVISOR,
     SeedOffer,
     book_entry_tender,
+    build_seed_offer,
     ny,
     paper_tender,
     staff_user,
@@ -399,8 +400,13 @@ def test_offer_form_never_edits_state_or_what_the_services_set(
         "terminated_at",
         "minimum_open_days",
     }
+    # Rule changed on purpose: a commenced offer's form edits nothing (its terms are the
+    # issuer's, changed by amendment); a draft's form edits its terms but none of these.
+    assert not editable
+    draft = build_seed_offer(commence=False, slug="draft-offer").offer
+    editable = set(offer_admin.get_form(request, draft).base_fields)
     assert editable
-    assert not editable & decided
+    assert not editable & (decided - {"initial_expiration_at", "minimum_open_days"})
     assert "state" not in set(offer_admin.get_form(request, None).base_fields)
 
 
