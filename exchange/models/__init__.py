@@ -1,4 +1,9 @@
-from exchange.models.history import ActorKind, HistoryImmutableError, StateChange
+from exchange.models.history import (
+    ActorKind,
+    HistoryImmutableError,
+    RecordedRowChange,
+    StateChange,
+)
 from exchange.models.jobs import JobName, JobOutcome, JobRun
 from exchange.models.offers import (
     DayCount,
@@ -63,6 +68,7 @@ __all__ = [
     "OfferEvent",
     "OfferEventKind",
     "OfferState",
+    "RecordedRowChange",
     "RegistrationDefault",
     "RegistrationDefaultState",
     "RegistrationDefaultTrigger",

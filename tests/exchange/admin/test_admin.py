@@ -230,6 +230,8 @@ def build_graph(seed: SeedOffer) -> Graph:
         receipt_url=f"/tenders/{valid.reference}/receipt/",
         received_at=DURING,
     )
+    # A change made past the services (as from a shell): the database captures it.
+    Tender.objects.filter(pk=withdrawn.pk).update(beneficial_owner="Captured")
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
 
