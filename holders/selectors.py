@@ -329,9 +329,13 @@ def positions(holder: Holder, offer: ExchangeOffer, on: dt.date) -> list[SeriesP
 
 _WORDS: dict[str, str] = {
     "exchange.tender.received": "Letter of transmittal received",
+    "holders.holder.tin_status_changed": "The holder's taxpayer identification was recorded",
     "exchange.tender.review_started": "The exchange agent began reviewing the letter",
     "exchange.tender.deficient": "The letter was found not in proper form",
     "exchange.tender.deficiency_added": "A further deficiency was noted",
+    "exchange.tender.back_to_review": (
+        "Every deficiency was cured; the exchange agent is checking the cure"
+    ),
     "exchange.tender.valid": "The tender was found valid (in proper form)",
     "exchange.tender.rejected": "The tender was rejected",
     "exchange.tender.accepted": "The issuer accepted the tender",

@@ -42,13 +42,20 @@ def flush_may_empty_history() -> None:
         self: DatabaseOperations, style: object, tables: list[str], **kw: object
     ) -> list[str]:
         statements = original(self, style, tables, **kw)
-        if "exchange_statechange" not in tables or not statements:
+        guarded = [
+            (table, trigger)
+            for table, trigger in (
+                ("exchange_statechange", "exchange_statechange_no_truncate"),
+                ("exchange_recordedrowchange", "exchange_recordedrowchange_no_truncate"),
+            )
+            if table in tables
+        ]
+        if not guarded or not statements:
             return statements
-        trigger = "exchange_statechange_no_truncate"
         return [
-            f"ALTER TABLE exchange_statechange DISABLE TRIGGER {trigger};",
+            *(f"ALTER TABLE {t} DISABLE TRIGGER {g};" for t, g in guarded),
             *statements,
-            f"ALTER TABLE exchange_statechange ENABLE TRIGGER {trigger};",
+            *(f"ALTER TABLE {t} ENABLE TRIGGER {g};" for t, g in guarded),
         ]
 
     sql_flush._lets_history_go = True  # type: ignore[attr-defined]

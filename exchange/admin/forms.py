@@ -219,6 +219,45 @@ class AmendOfferForm(forms.Form):
     )
 
 
+class LetterCorrectionForm(forms.Form):
+    """One box of a paper letter corrected as keyed, with the reason (recorded with the
+    old and the new value)."""
+
+    box = forms.ChoiceField(label="Box")
+    value = forms.CharField(
+        label="What the paper letter says",
+        max_length=200,
+        required=False,
+        help_text="For a yes/no box: yes or no.",
+    )
+    reason = forms.CharField(label="Why", max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from exchange.services.review import CORRECTABLE_BOXES
+
+        super().__init__(*args, **kwargs)
+        self.fields["box"].choices = [(name, name) for name in sorted(CORRECTABLE_BOXES)]
+
+    def clean(self) -> dict[str, Any]:
+        from exchange.services.review import _BOOLEAN_BOXES
+
+        cleaned = super().clean() or {}
+        box, value = cleaned.get("box"), (cleaned.get("value") or "").strip()
+        if box in _BOOLEAN_BOXES:
+            if value.lower() not in ("yes", "no"):
+                self.add_error("value", "Answer yes or no for this box.")
+            else:
+                cleaned["value"] = value.lower() == "yes"
+        elif box == "prospectus_copies_requested":
+            if not value.isdigit():
+                self.add_error("value", "Give a whole number of copies.")
+            else:
+                cleaned["value"] = int(value)
+        else:
+            cleaned["value"] = value
+        return cleaned
+
+
 class WaiverForm(forms.Form):
     authorized_by = forms.CharField(
         label="Authorised by",

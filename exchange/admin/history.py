@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from exchange.admin.base import DeskAdmin, ny_time
 from exchange.models import (
+    RecordedRowChange,
     StateChange,
 )
 
@@ -94,6 +95,28 @@ class StateChangeAdmin(DeskAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+@admin.register(RecordedRowChange)
+class RecordedRowChangeAdmin(DeskAdmin):
+    """Changes the database itself captured on letters, notices and terms, whatever path
+    made them; view-only for everyone."""
+
+    view_only = True
+    list_display = ("at_ny", "table_name", "row_id", "changed_columns", "db_user")
+    list_filter = ("table_name",)
+    search_fields = ("table_name",)
+    ordering = ("-at", "-id")
+    fieldsets = ((None, {"fields": ("at_ny", "table_name", "row_id", "changes", "db_user")}),)
+
+    at_ny = ny_time("at", "At")
+
+    @admin.display(description="Columns changed")
+    def changed_columns(self, obj: RecordedRowChange) -> str:
+        return ", ".join(sorted(obj.changes))
 
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False

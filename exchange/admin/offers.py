@@ -64,6 +64,13 @@ class NoteSeriesInline(ReadOnlyTabularInline):
 
     amount_outstanding_display = money_column("amount_outstanding", "Amount outstanding")
 
+    def editable_fields(self, request: HttpRequest, obj: Any) -> list[str]:
+        # A series of a commenced offer is part of the terms announced: read-only, as
+        # the offer's own (denomination, coupon, amount outstanding, its offer and slug).
+        if obj is not None and obj.offer.state != OfferState.DRAFT:
+            return []
+        return list(super().editable_fields(request, obj))
+
 
 class OfferEventInline(ReadOnlyTabularInline):
     model = OfferEvent
@@ -250,7 +257,11 @@ class ExchangeOfferAdmin(OfferReportsMixin, TransitionAdmin):
         }
         names = [n for n in super().editable_fields(request, obj) if n not in decided]
         if obj is not None and obj.state != OfferState.DRAFT:
-            names = [n for n in names if n not in self.TERMS]
+            # Commenced: the issuer's terms as announced. None is an input any more (a
+            # clerk turned acceptance_automatic off and the withholding rate to 0.99 on a
+            # live offer, with no history); a change is the issuer's amendment, recorded
+            # by a supervisor through the amendment service.
+            return []
         return names
 
     def save_model(self, request: HttpRequest, obj: ExchangeOffer, form: Any, change: bool) -> None:
@@ -316,6 +327,13 @@ class NoteSeriesAdmin(DeskAdmin):
         return percent(obj.coupon_rate)
 
     amount_outstanding_display = money_column("amount_outstanding", "Amount outstanding")
+
+    def editable_fields(self, request: HttpRequest, obj: Any) -> list[str]:
+        # A series of a commenced offer is part of the terms announced: read-only, as
+        # the offer's own (denomination, coupon, amount outstanding, its offer and slug).
+        if obj is not None and obj.offer.state != OfferState.DRAFT:
+            return []
+        return list(super().editable_fields(request, obj))
 
 
 @admin.register(OfferEvent)

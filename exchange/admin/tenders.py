@@ -37,7 +37,6 @@ from exchange.models import (
     WithdrawalNotice,
 )
 from exchange.selectors.exchange_status import tender_outcome
-from exchange.services.tenders import LETTER_FIELDS
 
 # --- tenders and what follows them ------------------------------------------------------
 
@@ -297,18 +296,10 @@ class TenderAdmin(TransitionAdmin):
         return obj.backup_withholding_applies
 
     def editable_fields(self, request: HttpRequest, obj: Any) -> list[str]:
-        # Only the letter's own boxes, as keyed from paper, and only until the desk has
-        # found the letter valid: validity was judged on what the letter said then. To
-        # correct a valid letter, record a deficiency first.
-        open_to_correction = obj is not None and obj.state in (
-            TenderState.RECEIVED,
-            TenderState.PENDING_DELIVERY,
-            TenderState.IN_REVIEW,
-            TenderState.DEFICIENT,
-        )
-        if not open_to_correction:
-            return []
-        return [n for n in super().editable_fields(request, obj) if n in LETTER_FIELDS]
+        # A letter is kept as received: no box is an input. A keying slip is corrected by
+        # the "Record a correction" button (review.correct_letter), which records who,
+        # when, why and the old and new value; a holder's own letter is cured, not edited.
+        return []
 
     def has_transition_permission(self, request: HttpRequest) -> bool:
         # The bulk actions are the buttons repeated: the buttons' permission.

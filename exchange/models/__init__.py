@@ -11,7 +11,12 @@ from exchange.models.atop import (
     DtcPositionSource,
 )
 from exchange.models.conditions import ConditionAssertion, ConditionKind
-from exchange.models.history import ActorKind, HistoryImmutableError, StateChange
+from exchange.models.history import (
+    ActorKind,
+    HistoryImmutableError,
+    RecordedRowChange,
+    StateChange,
+)
 from exchange.models.jobs import JobName, JobOutcome, JobRun
 from exchange.models.offers import (
     DayCount,
@@ -91,6 +96,7 @@ __all__ = [
     "OfferEventKind",
     "OfferState",
     "OutboxMessage",
+    "RecordedRowChange",
     "RegistrationDefault",
     "RegistrationDefaultState",
     "RegistrationDefaultTrigger",

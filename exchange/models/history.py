@@ -61,3 +61,34 @@ class StateChange(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise HistoryImmutableError("History entries are never deleted.")
+
+
+class RecordedRowChange(models.Model):
+    """A change to a recorded row, captured by the database itself (PostgreSQL triggers,
+    migration 0017): a letter's or a notice's boxes, an offer's or a series' terms. Whatever
+    path made the change (a service, the admin, a shell, raw SQL) leaves this row with the
+    old and new value of each column; the services' own history rows say who and why.
+    Append-only like the history (UPDATE, DELETE and TRUNCATE refused)."""
+
+    at = models.DateTimeField(db_index=True)
+    table_name = models.CharField(max_length=63)
+    row_id = models.BigIntegerField()
+    # {column: [old, new]} as JSON.
+    changes = models.JSONField()
+    db_user = models.CharField(max_length=63)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["table_name", "row_id"])]
+        verbose_name = "recorded row change"
+
+    def __str__(self) -> str:
+        return f"{self.table_name} {self.row_id}: {', '.join(sorted(self.changes))}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise HistoryImmutableError("Recorded row changes are never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise HistoryImmutableError("Recorded row changes are never deleted.")

@@ -245,6 +245,12 @@ class Tender(ConcurrentTransitionMixin, models.Model):
     def validate(self) -> None:
         pass
 
+    # A holder's cure of the last open deficiency sends the tender back to the desk: only
+    # a clerk's check (validate) makes it valid.
+    @transition(field=state, source=TenderState.DEFICIENT, target=TenderState.IN_REVIEW)
+    def return_to_review(self) -> None:
+        pass
+
     @transition(field=state, source=TenderState.PENDING_DELIVERY, target=TenderState.RECEIVED)
     def deliver_notes(self) -> None:
         pass

@@ -113,7 +113,41 @@ def record_deficiencies(
     return created
 
 
+def _cured_by_a_holder(tender: Tender) -> bool:
+    """Whether any of the tender's deficiencies was cured by the holder (from the portal),
+    rather than recorded as cured by the desk, which is the clerk's own check."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from exchange.models import ActorKind, StateChange
+
+    return StateChange.objects.filter(
+        content_type=ContentType.objects.get_for_model(Deficiency),
+        object_id__in=tender.deficiencies.filter(status=DeficiencyStatus.CURED).values("pk"),
+        action="exchange.deficiency.cured",
+        actor_kind=ActorKind.HOLDER,
+    ).exists()
+
+
 def _maybe_validate(tender: Tender, *, actor: Actor, now: dt.datetime) -> None:
+    """Once no deficiency is open: a tender a holder cured goes back to the review queue
+    (what the holder says it corrected, such as an Agent's Message ticked on the cure form,
+    is checked by a clerk, who then marks it valid); one the desk itself cleared, by a
+    clerk's recorded cure or the issuer's waiver, is valid."""
+    if (
+        tender.state == TenderState.DEFICIENT
+        and not tender.deficiencies.filter(status=DeficiencyStatus.OPEN).exists()
+        and _cured_by_a_holder(tender)
+    ):
+        transition_tender(
+            tender,
+            "return_to_review",
+            actor=actor,
+            now=now,
+            reason="Every deficiency cured or waived; the desk checks the cure before the "
+            "tender is valid.",
+            action="exchange.tender.back_to_review",
+        )
+        return
     if (
         tender.state == TenderState.DEFICIENT
         and not tender.deficiencies.filter(status=DeficiencyStatus.OPEN).exists()
@@ -383,5 +417,73 @@ def reject_tender(tender_id: int, *, actor: Actor, now: dt.datetime, reason: str
         return tender
     reject_locked_tender(
         tender, actor=actor, now=now, reason=reason.strip(), return_reason=ReturnReason.REJECTED
+    )
+    return tender
+
+
+# Boxes a correction may set; the notes, the amount, the guarantor and the W-9's boxes are
+# not keyed from paper twice (a new letter, a recorded guarantee, a W-9 on a letter).
+CORRECTABLE_BOXES = frozenset(
+    LETTER_FIELDS - {"medallion_guarantor", "w9_certified", "w9_exempt_payee", "w9_tin_last4"}
+)
+_CORRECTION_STATES = (
+    TenderState.RECEIVED,
+    TenderState.PENDING_DELIVERY,
+    TenderState.IN_REVIEW,
+    TenderState.DEFICIENT,
+)
+
+
+@transaction.atomic
+def correct_letter(
+    tender_id: int, *, box: str, value: object, reason: str, actor: Actor, now: dt.datetime
+) -> Tender:
+    """The desk corrects one box of a letter as keyed (a keying slip against the paper):
+    a recorded act with who, when, why and the old and new value, never a silent edit.
+
+    What a holder submitted through the portal is never corrected here: the holder cures
+    it, or the issuer waives. A letter already found valid is not corrected either:
+    validity was judged on what it said; record a deficiency first.
+    """
+    require_aware(now)
+    if not reason.strip():
+        raise DeskError("Say why the box is corrected (e.g. what the paper letter says).")
+    if box not in CORRECTABLE_BOXES:
+        raise DeskError(f"“{box}” is not a box of the letter a clerk corrects.", field="box")
+    tender = lock_tender(tender_id)
+    if tender.state not in _CORRECTION_STATES:
+        raise DeskError(
+            f"Tender {tender.reference} is {tender.get_state_display().lower()}; its letter is "
+            f"no longer corrected (record a deficiency first if it is valid)."
+        )
+    if tender.channel != Channel.PAPER_LETTER and tender.channel != Channel.GUARANTEED_DELIVERY:
+        raise DeskError("A book-entry letter comes from DTC; it is not keyed, not corrected.")
+    if tender.submitted_by_id is not None and not tender.submitted_by.is_staff:
+        raise DeskError(
+            f"Tender {tender.reference} was submitted by the holder through the portal: what "
+            f"it submitted is never edited. Record a deficiency for the holder to cure."
+        )
+    if box in _BOOLEAN_BOXES:
+        if not isinstance(value, bool):
+            raise DeskError(f"{box} must be yes or no.", field="value")
+    elif box == "prospectus_copies_requested":
+        if not isinstance(value, int) or not 0 <= value <= 100:
+            raise DeskError("Between 0 and 100 copies.", field="value")
+    elif not isinstance(value, str) or len(value) > 200:
+        raise DeskError(f"{box} must be text of at most 200 characters.", field="value")
+    old = getattr(tender, box)
+    if old == value:
+        raise DeskError(f"{box} already reads {old!r}; nothing to correct.", field="value")
+    setattr(tender, box, value)
+    tender.save(update_fields=[box])
+    record(
+        tender,
+        action="exchange.tender.letter_corrected",
+        from_state=tender.state,
+        to_state=tender.state,
+        actor=actor,
+        now=now,
+        reason=f"{box}: {old!r} → {value!r}. Why: {reason.strip()}",
+        offer=tender.offer_id,
     )
     return tender

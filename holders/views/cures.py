@@ -73,8 +73,9 @@ def cure(request: HttpRequest, holder: Holder, reference: str, deficiency_id: in
                 request,
                 f"“{deficiency.get_kind_display()}” is cured."
                 + (
-                    f" Every deficiency is resolved: tender {tender.reference} is valid."
-                    if tender.state == TenderState.VALID
+                    f" Every deficiency is resolved: tender {tender.reference} is back with "
+                    f"the exchange agent, who checks the cure before the tender is valid."
+                    if tender.state == TenderState.IN_REVIEW
                     else ""
                 ),
             )

@@ -15,11 +15,13 @@ from exchange.admin.forms import (
     DeficiencyChecklistForm,
     DeficiencyWaiverForm,
     ExtendCureForm,
+    LetterCorrectionForm,
     RejectTenderForm,
 )
 from exchange.admin.review import suggested_defects
 from exchange.models import (
     TENDER_OPEN_STATES,
+    Channel,
     Deficiency,
     DeficiencyStatus,
     Tender,
@@ -96,6 +98,32 @@ def _may_record_deficiencies(tender: Tender, now: dt.datetime) -> bool:
     )
 
 
+def _correct(tender: Tender, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    tender = review.correct_letter(
+        tender.pk,
+        box=data["box"],
+        value=data["value"],
+        reason=data["reason"],
+        actor=actor,
+        now=now,
+    )
+    return Outcome(f"Corrected {data['box']} on tender {tender.reference}; see its history.")
+
+
+def _may_correct(tender: Tender, now: dt.datetime) -> bool:
+    return (
+        tender.state
+        in (
+            TenderState.RECEIVED,
+            TenderState.PENDING_DELIVERY,
+            TenderState.IN_REVIEW,
+            TenderState.DEFICIENT,
+        )
+        and tender.channel != Channel.BOOK_ENTRY
+        and (tender.submitted_by_id is None or tender.submitted_by.is_staff)
+    )
+
+
 TENDER_TRANSITIONS: tuple[DeskTransition, ...] = (
     DeskTransition(
         name="start_review",
@@ -163,6 +191,18 @@ TENDER_TRANSITIONS: tuple[DeskTransition, ...] = (
         ),
         perform=_extend_cure,
         form_class=ExtendCureForm,
+    ),
+    DeskTransition(
+        name="correct_letter",
+        label="Record a correction",
+        allowed_now=_may_correct,
+        consequence=lambda t, now: (
+            f"One box of the letter of {_tender_of(t)} is corrected to what the paper says. "
+            f"The old and the new value, who and why are recorded in its history; the letter "
+            f"is otherwise kept as received."
+        ),
+        perform=_correct,
+        form_class=LetterCorrectionForm,
     ),
 )
 

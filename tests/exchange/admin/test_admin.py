@@ -74,6 +74,7 @@ from tests.factories import (
     SUPERVISOR,
     SeedOffer,
     book_entry_tender,
+    build_seed_offer,
     ny,
     paper_tender,
     staff_user,
@@ -274,6 +275,8 @@ def build_graph(seed: SeedOffer) -> Graph:
         actor=CLERK,
         now=DURING,
     )
+    # A change made past the services (as from a shell): the database captures it.
+    Tender.objects.filter(pk=withdrawn.pk).update(beneficial_owner="Captured")
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
 
@@ -410,21 +413,19 @@ def test_changelists_take_the_same_queries_for_more_rows(
 # --- read-only fields -----------------------------------------------------------------------
 
 
-def test_tender_form_edits_only_letter_fields(superuser: AbstractBaseUser, seed: SeedOffer) -> None:
+def test_tender_form_edits_nothing_the_letter_is_kept_as_received(
+    superuser: AbstractBaseUser, seed: SeedOffer
+) -> None:
+    # Rule changed on purpose: no box of a received letter is an input any more; a keying
+    # slip is corrected by a recorded act (tests/exchange/admin/test_letter_corrections.py).
     tender = paper_tender(seed, DURING)
     request = RequestFactory().get("/")
     request.user = superuser
     tender_admin = admin.site._registry[Tender]
-    editable = set(tender_admin.get_form(request, tender).base_fields)
-    assert editable
-    assert editable <= LETTER_FIELDS
-    readonly = set(tender_admin.get_readonly_fields(request, tender))
-    assert {"state", "reference", "received_at_ny", "withdrawn_amount_display"} <= readonly
-
-    validate_tender(tender.pk, actor=CLERK, now=DURING)
-    tender.refresh_from_db()
-    # Valid: the letter is what validity was judged on; the page is view-only.
     assert not tender_admin.has_change_permission(request, tender)
+    readonly = set(tender_admin.get_readonly_fields(request, tender))
+    assert readonly >= LETTER_FIELDS
+    assert {"state", "reference", "received_at_ny", "withdrawn_amount_display"} <= readonly
 
 
 def test_offer_form_never_edits_state_or_what_the_services_set(
@@ -447,8 +448,13 @@ def test_offer_form_never_edits_state_or_what_the_services_set(
         "terminated_at",
         "minimum_open_days",
     }
+    # Rule changed on purpose: a commenced offer's form edits nothing (its terms are the
+    # issuer's, changed by amendment); a draft's form edits its terms but none of these.
+    assert not editable
+    draft = build_seed_offer(commence=False, slug="draft-offer").offer
+    editable = set(offer_admin.get_form(request, draft).base_fields)
     assert editable
-    assert not editable & decided
+    assert not editable & (decided - {"initial_expiration_at", "minimum_open_days"})
     assert "state" not in set(offer_admin.get_form(request, None).base_fields)
 
 
@@ -458,7 +464,8 @@ def test_state_is_not_an_input_on_the_change_form(
     tender = paper_tender(seed, DURING)
     client.force_login(clerk)
     page = client.get(url(tender, "change")).content.decode()
-    assert 'name="signed"' in page  # a letter field, still correctable
+    # Rule changed on purpose: no letter box is an input either (corrections are recorded).
+    assert 'name="signed"' not in page
     for decided in ("state", "received_at", "reference", "withdrawn_amount", "amount"):
         assert f'name="{decided}"' not in page
 
@@ -480,10 +487,12 @@ def test_received_tender_shows_exactly_its_allowed_transitions(
     mapped = {t.name for t in TENDER_TRANSITIONS if (t.fsm or t.name) in allowed}
     assert mapped == {"start_review", "find_deficient", "validate", "reject"}
 
+    # And a keyed paper letter may get a recorded correction (no FSM move).
     client.force_login(superuser)
-    assert buttons(client, tender) == mapped
+    assert buttons(client, tender) == mapped | {"correct_letter"}
     client.force_login(clerk)
-    assert buttons(client, tender) == mapped - {"reject"}  # the issuer rejects, not a clerk
+    # The issuer rejects, not a clerk.
+    assert buttons(client, tender) == (mapped | {"correct_letter"}) - {"reject"}
 
 
 def test_buttons_follow_the_state_and_the_clock(
@@ -855,19 +864,19 @@ def change_form_data(response: Any) -> dict[str, Any]:
     return data
 
 
-def test_saving_the_letter_changes_only_the_letter(
+def test_saving_the_letter_is_refused(
     client: Client, clerk: AbstractBaseUser, seed: SeedOffer
 ) -> None:
     tender = paper_tender(seed, DURING)
     client.force_login(clerk)
-    data = change_form_data(client.get(url(tender, "change")))
-    data.update({"signer_name": "J. Q. Trustee, Trustee", "state": "valid", "amount": "1"})
+    # Rule changed on purpose: the letter is kept as received; saving it is refused.
+    data = {"signer_name": "J. Q. Trustee, Trustee", "state": "valid", "amount": "1"}
     before = list(StateChange.objects.values_list("pk", "reason"))
     response = client.post(url(tender, "change"), data)
-    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert response.status_code == 403
     tender.refresh_from_db()
-    assert tender.signer_name == "J. Q. Trustee, Trustee"
-    assert tender.state == TenderState.RECEIVED  # posted, ignored: not a field of the form
+    assert tender.signer_name == "J. Q. Trustee"
+    assert tender.state == TenderState.RECEIVED
     assert tender.amount == Decimal("5000000")
     assert list(StateChange.objects.values_list("pk", "reason")) == before
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from exchange.models import StateChange
 from tests.factories import SeedOffer, ny, paper_tender
@@ -40,8 +43,22 @@ def test_queryset_update_and_delete_are_refused_too(seed: SeedOffer) -> None:
     assert StateChange.objects.exclude(reason="x").count() == StateChange.objects.count() > 0
 
 
-@pytest.mark.django_db(transaction=True)
-def test_truncate_is_refused_as_the_applications_user(seed: SeedOffer) -> None:
+@pytest.fixture
+def _restored_after(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    # As tests/exchange/services/test_concurrency.py: a transactional test's flush empties
+    # the migrations' data too; put it back for the tests that follow.
+    yield
+    with django_db_blocker.unblock():
+        contents = getattr(connection, "_test_serialized_contents", None)
+        if contents:
+            connection.creation.deserialize_db_from_string(contents)
+        connections.close_all()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_truncate_is_refused_as_the_applications_user(
+    seed: SeedOffer, _restored_after: None
+) -> None:
     """As the user the application connects with (here the tables' owner), and as a role
     that is granted every privilege on the table but owns nothing: TRUNCATE is refused.
     (Committed rows, as in production: TRUNCATE in the transaction that wrote them would

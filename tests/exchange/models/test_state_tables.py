@@ -103,6 +103,8 @@ MACHINES: dict[str, Machine] = {
             # A defect may still be found in a tender already found valid.
             "find_deficient": _t({"received", "in_review", "valid"}, "deficient"),
             "validate": _t({"received", "in_review", "deficient"}, "valid"),
+            # A holder's cure sends the tender back to the desk for a clerk's check.
+            "return_to_review": _t({"deficient"}, "in_review"),
             # The notes under a guaranteed delivery arrive: the tender is then received.
             "deliver_notes": _t({"pending_delivery"}, "received"),
             "withdraw": _t(_TENDER_OPEN, "withdrawn"),

@@ -95,7 +95,7 @@ def test_a_defect_flagged_in_the_admin_is_cured_in_the_portal(
             amount=Decimal("1000000"),
             channel=Channel.PAPER_LETTER,
             certificates=[CertificateTendered("R08-0002", Decimal("1000000"))],
-            letter=complete_letter(w9_tin_last4="", w9_certified=False),
+            letter=complete_letter(signed=False, signer_name=""),
         ),
         actor=CLERK,
         now=timezone.now(),
@@ -106,26 +106,25 @@ def test_a_defect_flagged_in_the_admin_is_cured_in_the_portal(
     desk = browse.signed_in("clara", path="/admin/login/")
     desk.goto(f"/admin/exchange/tender/{tender.pk}/change/")
     desk.get_by_role("link", name="Record deficiencies").click()
-    desk.get_by_label("Substitute Form W-9 incomplete", exact=True).check()
-    desk.locator("#id_note_w9").fill(
-        "Certify your taxpayer identification number on the Substitute Form W-9."
-    )
+    desk.get_by_label("Signature missing or not as registered", exact=True).check()
+    desk.locator("#id_note_signature").fill("Sign the letter as the notes are registered.")
     desk.get_by_role("button", name="Record deficiencies").click()
     expect(desk.get_by_text(re.compile("Recorded 1 deficiency"))).to_be_visible()
 
     page = browse.signed_in("ardsley")
     page.get_by_role("link", name=tender.reference).click()
     expect(page.get_by_text("Not yet in proper form")).to_be_visible()
-    expect(page.get_by_text("Certify your taxpayer identification number")).to_be_visible()
-    page.get_by_role("link", name="Cure: Substitute Form W-9 incomplete").click()
-    page.get_by_label("Taxpayer identification number (TIN)").fill("98-7654321")
-    page.get_by_label("Under penalties of perjury").check()
+    expect(page.get_by_text("Sign the letter as the notes are registered")).to_be_visible()
+    page.get_by_role("link", name="Cure: Signature missing or not as registered").click()
+    page.get_by_label("Name of the person signing").fill("J. Q. Trustee")
+    page.locator("#id_signed").check()
     page.get_by_role("button", name="Send the correction").click()
-    expect(page.get_by_text(f"tender {tender.reference} is valid")).to_be_visible()
-    expect(page.locator(".state").first).to_have_text("Valid")
+    # A holder's cure goes back to the desk; a clerk's check makes the tender valid.
+    expect(page.get_by_text("checks the cure before the tender is valid")).to_be_visible()
+    expect(page.locator(".state").first).to_have_text("In review")
     tender.refresh_from_db()
-    assert tender.state == TenderState.VALID
-    assert tender.w9_tin_last4 == "4321"
+    assert tender.state == TenderState.IN_REVIEW
+    assert tender.signed and tender.signer_name == "J. Q. Trustee"
     assert tender.deficiencies.get().status == DeficiencyStatus.CURED
 
 

@@ -77,7 +77,8 @@ def test_status_page_lists_open_deficiencies_with_what_to_do(
     assert "the exchange agent" in html and "test clerk" not in html  # roles, not clerks' names
 
 
-def test_curing_the_w9_makes_the_tender_valid(cast: Cast, during: dt.datetime) -> None:
+def test_curing_the_w9_sends_the_tender_back_for_review(cast: Cast, during: dt.datetime) -> None:
+    # Rule changed on purpose: a holder's cure no longer makes the tender valid by itself.
     tender = deficient_tender(cast, DeficiencyKind.W9, w9_tin_last4="", w9_certified=False)
     client = cast.client(cast.ardsley)
     url = cure_url(tender, DeficiencyKind.W9)
@@ -89,7 +90,7 @@ def test_curing_the_w9_makes_the_tender_valid(cast: Cast, during: dt.datetime) -
     )
     assert response.status_code == 302
     tender.refresh_from_db()
-    assert tender.state == TenderState.VALID
+    assert tender.state == TenderState.IN_REVIEW
     assert tender.w9_tin_last4 == "6789" and tender.w9_certified
     deficiency = tender.deficiencies.get()
     assert deficiency.status == DeficiencyStatus.CURED
@@ -121,7 +122,7 @@ def test_curing_the_medallion_guarantee(cast: Cast, during: dt.datetime) -> None
     assert response.status_code == 302
     tender.refresh_from_db()
     assert tender.medallion_guarantor == cast.seed.guarantor
-    assert tender.state == TenderState.VALID
+    assert tender.state == TenderState.IN_REVIEW  # the desk checks the cure
 
 
 def test_curing_one_of_two_leaves_the_tender_deficient(cast: Cast, during: dt.datetime) -> None:
@@ -166,3 +167,69 @@ def test_the_cure_form_sends_only_boxes_the_service_lets_a_holder_correct(kind: 
     allowed = CURABLE_BOXES
     boxes = {"w9_tin_last4" if name == "tin" else name for name in CURABLE[kind]}
     assert boxes <= set(allowed[kind])
+
+
+def test_an_agents_message_ticked_on_the_cure_form_waits_for_the_desk(
+    cast: Cast, during: dt.datetime
+) -> None:
+    """The case seen: a DTC participant ticked "Agent's Message transmitted" on the cure
+    form and the tender became valid at once, without the agent checking with DTC."""
+    from exchange.jobs.runner import run_due_jobs
+    from exchange.services.review import validate_tender
+    from tests.factories import book_entry_tender
+
+    seed = cast.seed
+    seed.offer.acceptance_automatic = True
+    seed.offer.save(update_fields=["acceptance_automatic"])
+    tender = book_entry_tender(seed, EARLIER)
+    type(tender).objects.filter(pk=tender.pk).update(agents_message=False)
+    record_deficiencies(
+        tender.pk,
+        defects=[(DeficiencyKind.BOOK_ENTRY_CONFIRMATION, "Transmit the Agent's Message.")],
+        actor=CLERK,
+        now=EARLIER,
+    )
+    url = cure_url(tender, DeficiencyKind.BOOK_ENTRY_CONFIRMATION)
+    response = cast.client(cast.bayside).post(
+        url, {"book_entry_confirmation": "ATOP-000123", "agents_message": "on"}, follow=True
+    )
+    assert "checks the cure before the tender is valid" in response.content.decode()
+    tender.refresh_from_db()
+    assert tender.state == TenderState.IN_REVIEW
+    history = [c.action for c in StateChange.objects.filter(object_id=tender.pk).order_by("id")]
+    assert "exchange.tender.back_to_review" in history
+    assert "exchange.tender.valid" not in history
+    # Back in the review queue; the clerk's check (Mark valid) is what makes it valid.
+    assert (
+        type(tender)
+        .objects.filter(pk=tender.pk, state__in=[TenderState.RECEIVED, TenderState.IN_REVIEW])
+        .exists()
+    )
+    validate_tender(tender.pk, actor=CLERK, now=during)
+    tender.refresh_from_db()
+    assert tender.state == TenderState.VALID
+    with time_machine.travel(ny(2000, 7, 13, 9), tick=False):
+        run_due_jobs(EXPIRATION)
+        run_due_jobs(ny(2000, 7, 13, 9))
+    tender.refresh_from_db()
+    assert tender.state in (TenderState.ACCEPTED, TenderState.EXCHANGED)
+
+
+def test_an_unchecked_cure_is_not_accepted_on_the_exchange_date(
+    cast: Cast, during: dt.datetime
+) -> None:
+    from exchange.jobs.runner import run_due_jobs
+
+    seed = cast.seed
+    seed.offer.acceptance_automatic = True
+    seed.offer.save(update_fields=["acceptance_automatic"])
+    tender = deficient_tender(cast, DeficiencyKind.SIGNATURE, signed=False)
+    cast.client(cast.ardsley).post(
+        cure_url(tender, DeficiencyKind.SIGNATURE),
+        {"signer_name": "Jane Q. Trustee", "signer_capacity": "registered_holder", "signed": "on"},
+    )
+    with time_machine.travel(ny(2000, 7, 13, 9), tick=False):
+        run_due_jobs(EXPIRATION)
+        run_due_jobs(ny(2000, 7, 13, 9))
+    tender.refresh_from_db()
+    assert tender.state not in (TenderState.ACCEPTED, TenderState.EXCHANGED, TenderState.VALID)
