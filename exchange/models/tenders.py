@@ -73,26 +73,34 @@ def _no_open_deficiency(tender: Tender) -> bool:
 class Tender(ConcurrentTransitionMixin, models.Model):
     """A letter of transmittal for one series (the prospectus has one letter per series)."""
 
-    reference = models.CharField(max_length=16, unique=True, editable=False)
+    # Every index of this table is paid for on each state change: a change of `state` is
+    # never a HOT update while an index covers it, so each non-partial index gets a new
+    # entry per tender on the exchange date. Only the indexes a query needs are kept (named
+    # in Meta); the foreign keys below rely on the composite indexes that lead with them.
+    reference = models.CharField(max_length=16, editable=False)
     offer = models.ForeignKey(
-        "exchange.ExchangeOffer", on_delete=models.PROTECT, related_name="tenders"
+        "exchange.ExchangeOffer", on_delete=models.PROTECT, related_name="tenders", db_index=False
     )
     series = models.ForeignKey(
-        "exchange.NoteSeries", on_delete=models.PROTECT, related_name="tenders"
+        "exchange.NoteSeries", on_delete=models.PROTECT, related_name="tenders", db_index=False
     )
     holder = models.ForeignKey(
         "holders.Holder",
         on_delete=models.PROTECT,
         related_name="tenders",
         help_text="The tendering party: the registered holder or the DTC participant.",
+        db_index=False,
     )
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     channel = models.CharField(max_length=24, choices=Channel.choices)
-    state = FSMField(
-        default=TenderState.RECEIVED, choices=TenderState.choices, protected=True, db_index=True
-    )
+    state = FSMField(default=TenderState.RECEIVED, choices=TenderState.choices, protected=True)
     cure_extended_to = models.DateTimeField(
         null=True,
         blank=True,
@@ -138,6 +146,7 @@ class Tender(ConcurrentTransitionMixin, models.Model):
         blank=True,
         related_name="guaranteed_tenders",
         limit_choices_to={"kind": "eligible_guarantor"},
+        db_index=False,  # a partial index in Meta
     )
     medallion_program = models.CharField(max_length=8, choices=MedallionProgram.choices, blank=True)
 
@@ -165,13 +174,29 @@ class Tender(ConcurrentTransitionMixin, models.Model):
     class Meta:
         ordering = ["received_at", "id"]
         indexes = [
+            # The exchange date's chunks, the tally per state, reconciliation: an offer's
+            # tenders in a state.
             models.Index(fields=["offer", "state"]),
+            # What a holder has tendered of a series (the positions, every claim's check).
             models.Index(fields=["holder", "series"]),
-            # The review queue: waiting tenders, oldest receipt first.
-            models.Index(fields=["state", "received_at"]),
-            models.Index(fields=["channel", "state"]),
+            # The review queue, oldest receipt first: partial, so a tender leaving review
+            # (and every state change after) adds no entry to it.
+            models.Index(
+                fields=["received_at", "id"],
+                condition=Q(state__in=["received", "in_review"]),
+                name="tender_review_queue",
+            ),
+            # The letters a guarantor guaranteed: few tenders carry one.
+            models.Index(
+                fields=["medallion_guarantor"],
+                condition=Q(medallion_guarantor__isnull=False),
+                name="tender_medallion_guarantor",
+            ),
         ]
         constraints = [
+            # A reference is found by equality only (the desk's search and the portal's
+            # URLs); a constraint, unlike unique=True, adds no LIKE-pattern index beside it.
+            models.UniqueConstraint(fields=["reference"], name="tender_reference_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="tender_amount_positive"),
             models.CheckConstraint(
                 condition=Q(withdrawn_amount__gte=0) & Q(withdrawn_amount__lte=models.F("amount")),
@@ -514,7 +539,10 @@ class NewNoteDelivery(models.Model):
     tender = models.OneToOneField(
         Tender, on_delete=models.PROTECT, related_name="new_note_delivery"
     )
-    series = models.ForeignKey("exchange.NoteSeries", on_delete=models.PROTECT, related_name="+")
+    # Read through its tender (the delivery list is an offer's); no index of its own.
+    series = models.ForeignKey(
+        "exchange.NoteSeries", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     amount = models.DecimalField(max_digits=17, decimal_places=2)
     recipient_name = models.CharField(max_length=200)
     delivery_instructions = models.TextField(blank=True)
