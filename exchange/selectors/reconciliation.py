@@ -11,6 +11,7 @@ from decimal import Decimal
 from django.db.models import F, Sum
 
 from exchange.models import (
+    Channel,
     ExchangeOffer,
     NewNoteDelivery,
     NoteSeries,
@@ -20,9 +21,10 @@ from exchange.models import (
     WithdrawalNotice,
     WithdrawalState,
 )
+from exchange.models.tenders import TENDER_OPEN_STATES
 from exchange.terms import calendars
 from exchange.terms.money import ZERO
-from holders.models import Holder, Holding
+from holders.models import Holder, Holding, HoldingForm
 
 
 @dataclass(frozen=True)
@@ -238,6 +240,31 @@ def reconcile_books(offer: ExchangeOffer, now: dt.datetime) -> list[SeriesBooks]
             f"certificate {number} tendered {live:,.2f}, above its {amount:,.2f}"
             for number, live, amount in over
         ]
+        # Book-entry tenders still subject to the offer, against the participant's position.
+        positions = _by_holder(
+            holdings.original()
+            .of_record_on(after)
+            .filter(form=HoldingForm.DTC_POSITION)
+            .values("holder_id")
+            .annotate(t=Sum("amount"))
+            .values_list("holder_id", "t")
+        )
+        for holder_id, live in (
+            Tender.objects.filter(
+                series=series,
+                channel=Channel.BOOK_ENTRY,
+                state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED],
+            )
+            .values("holder_id")
+            .annotate(live=Sum(F("amount") - F("withdrawn_amount")))
+            .values_list("holder_id", "live")
+        ):
+            if live > positions.get(holder_id, ZERO):
+                name = Holder.objects.filter(pk=holder_id).values_list("name", flat=True).first()
+                anomalies.append(
+                    f"{name}: DTC position {positions.get(holder_id, ZERO):,.2f} tendered "
+                    f"{live:,.2f} by book entry, above its amount"
+                )
         results.append(
             SeriesBooks(
                 series=series,

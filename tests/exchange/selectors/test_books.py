@@ -145,3 +145,27 @@ def test_a_position_the_desk_does_not_know_does_not_stop_the_exchange_but_fails_
     ]
     assert not books.balanced
     assert any("Ardsley Pension Trust" in a for a in books.anomalies)
+
+
+@pytest.mark.django_db
+def test_a_position_tendered_by_book_entry_above_its_amount_fails_the_books() -> None:
+    from exchange.models import Tender, TenderState
+
+    replay()
+    assert all(b.balanced for b in reconcile_books(Tender.objects.first().offer, ny(2000, 7, 14)))
+    # Bayside's discount position is 85,000,000 after the exchange; a book-entry tender of
+    # the same series still open for more than that cannot be right.
+    open_tender = Tender.objects.filter(
+        holder__user__username="bayside", series__slug="2010-senior-discount"
+    ).first()
+    Tender.objects.filter(pk=open_tender.pk).update(
+        state=TenderState.VALID, amount=Decimal("90000000"), withdrawn_amount=0
+    )
+    (books,) = [
+        b
+        for b in reconcile_books(open_tender.offer, ny(2000, 7, 14))
+        if b.series.slug == "2010-senior-discount"
+    ]
+    assert any(
+        "tendered 90,000,000.00 by book entry, above its amount" in a for a in books.anomalies
+    )
