@@ -128,6 +128,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request that hands a message to the broker (the outbox wakes its sender after
+# commit) must not wait on a broker that is down: one quick retry, then give up; the
+# minute's sweep (send_due_mail) sends it later. The worker's own connection keeps
+# retrying (broker_connection_max_retries), unaffected by these publish options.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 # One queue name per deployment (tests give each run its own so no other worker takes its tasks).
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
 

@@ -1,14 +1,15 @@
 """Celery tasks: `tick` (beat, every minute) finds what is due and enqueues `run_job`
 for each (job, id). Tasks take ids, call one job, and are idempotent.
 
-The outbox: `send_due_mail` (beat, every ten seconds) enqueues `send_mail` for each
-message due (new, or due for a retry); `send_mail` sends one. Requests only write rows:
-with Redis down, publishing a task from a request would wait seconds."""
+The outbox: `send_mail` sends one message (enqueued when the transaction that wrote it
+commits); `send_due_mail` (beat, every minute) enqueues whatever is due for a retry, or
+was written while the broker was down."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -86,4 +87,16 @@ def send_due_mail() -> int:
     return len(ids)
 
 
-__all__ = ["run_job_task", "send_due_mail", "send_mail_task", "tick"]
+def enqueue_queued_mail(sender: object, ids: list[int], **kwargs: Any) -> None:
+    """Connected to `mail_queued` (exchange.apps): hand each new message to a worker.
+
+    A broker that is down must not fail a request that has already committed: the send
+    is not retried here, and the minute's `send_due_mail` finds the message anyway."""
+    for pk in ids:
+        try:
+            send_mail_task.apply_async((pk,), retry=False)
+        except Exception as exc:  # the broker's errors vary by transport
+            log.warning("Mail %s queued; the broker is unavailable (%s): sent later.", pk, exc)
+
+
+__all__ = ["enqueue_queued_mail", "run_job_task", "send_due_mail", "send_mail_task", "tick"]

@@ -5,14 +5,14 @@ from django.db import migrations, models
 
 
 def schedule_and_grant(apps, schema_editor):  # type: ignore[no-untyped-def]
-    """The outbox's sweep on the beat schedule, every ten seconds, and the desk's access to it:
+    """The minute's sweep of the outbox on the beat schedule, and the desk's access to it:
     clerks and supervisors read the outbox and may resend a message."""
     IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_ten_seconds, _ = IntervalSchedule.objects.get_or_create(every=10, period="seconds")
+    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
     PeriodicTask.objects.update_or_create(
-        name="Mail outbox: send what is due (new notices and retries)",
-        defaults={"task": "exchange.send_due_mail", "interval": every_ten_seconds, "enabled": True},
+        name="Mail outbox: retries and messages queued while the broker was down",
+        defaults={"task": "exchange.send_due_mail", "interval": every_minute, "enabled": True},
     )
     from django.contrib.auth.management import create_permissions
 

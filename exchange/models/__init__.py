@@ -9,7 +9,7 @@ from exchange.models.offers import (
     OfferEventKind,
     OfferState,
 )
-from exchange.models.outbox import MailStatus, OutboxMessage
+from exchange.models.outbox import MailStatus, OutboxMessage, mail_queued
 from exchange.models.registration import (
     RegistrationDefault,
     RegistrationDefaultState,
@@ -79,4 +79,5 @@ __all__ = [
     "TenderedCertificate",
     "WithdrawalNotice",
     "WithdrawalState",
+    "mail_queued",
 ]

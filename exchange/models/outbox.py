@@ -2,17 +2,20 @@
 
 A service writes the row in the same transaction as the record that causes the notice
 (a tender received, a deficiency recorded, a guaranteed delivery lapsed), so a notice
-exists exactly when its cause committed. Celery sends it afterwards with a timeout and
-retries with backoff (`exchange.services.outbox`): beat's `exchange.send_due_mail`, every
-ten seconds, hands each due message to `exchange.send_mail`. A request never talks to the
-mail server, nor to the broker (with Redis down, publishing a task waits seconds).
+exists exactly when its cause committed. A Celery task sends it afterwards with a timeout
+and retries with backoff (`exchange.services.outbox`); nobody waits on the mail server.
 Clerks read the outbox in the admin; a holder reads the notices sent to it in the portal.
 """
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import models, transaction
+from django.dispatch import Signal
 from django.utils import timezone
+
+# Sent after the transaction that queued messages commits, with `ids`: the jobs room
+# connects it to the Celery task that sends them. The domain never imports Celery.
+mail_queued = Signal()
 
 
 class MailStatus(models.TextChoices):
@@ -33,9 +36,9 @@ class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
         holder_id: int | None = None,
         resend_of: OutboxMessage | None = None,
     ) -> OutboxMessage:
-        """Write one message in the caller's transaction; the next sweep sends it."""
+        """Write one message in the caller's transaction; wake the sender after commit."""
         now = timezone.now()
-        return self.create(
+        message = self.create(
             notice=notice,
             subject=subject,
             body=body,
@@ -45,6 +48,9 @@ class OutboxMessageQuerySet(models.QuerySet["OutboxMessage"]):
             created_at=now,
             next_attempt_at=now,
         )
+        pk = message.pk
+        transaction.on_commit(lambda: mail_queued.send_robust(sender=OutboxMessage, ids=[pk]))
+        return message
 
 
 class OutboxMessage(models.Model):

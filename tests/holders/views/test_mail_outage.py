@@ -51,7 +51,7 @@ def test_the_portal_answers_and_the_mail_goes_once_when_the_server_recovers(
         tender = Tender.objects.get()
         assert tender.reference in _message().subject
 
-        # Beat's sweep (called here, as beat would every ten seconds) hands it to the
+        # The commit (or beat's minute sweep, called here too) hands it to the
         # worker, which tries, the server fails it, and the message waits for its retry.
         def failed_once() -> bool:
             if _message().attempts >= 1 and _message().status == MailStatus.QUEUED:
