@@ -458,7 +458,14 @@ def test_buttons_follow_the_state_and_the_clock(
 ) -> None:
     offer = graph.seed.offer
     client.force_login(supervisor)
-    assert buttons(client, offer) == {"extend", "amend", "stop_order_on", "terminate", "announce"}
+    assert buttons(client, offer) == {
+        "extend",
+        "amend",
+        "amend_term",  # the issuer's amendment of one term, with old and new value
+        "stop_order_on",
+        "terminate",
+        "announce",
+    }
     # An open defect: not valid yet (validate's FSM condition), more defects may be added.
     assert buttons(client, graph.deficient) == {"find_deficient", "reject"}
     assert buttons(client, graph.valid) == {"find_deficient", "reject"}
