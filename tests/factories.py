@@ -244,6 +244,13 @@ def book_entry_tender(
                 "book_entry_confirmation": "ATOP-000123",
                 "agents_message": True,
                 "signer_capacity": SignerCapacity.DTC_PARTICIPANT,
+                # The representations, as the Agent's Message binds the participant to them
+                # (a tender with open defects on its face is never found valid).
+                "rep_full_authority": True,
+                "rep_not_affiliate": True,
+                "rep_not_broker_dealer_from_issuer": True,
+                "rep_ordinary_course": True,
+                "rep_no_distribution": True,
             },
         ),
         actor=CLERK,

@@ -19,6 +19,7 @@ from exchange.admin.base import DeskAdmin, TransitionAdmin, money_column, ny_tim
 from exchange.admin.inlines import HistoryInline, ReadOnlyTabularInline
 from exchange.admin.reports import OfferReportsMixin
 from exchange.admin.transitions.offers import OFFER_TRANSITIONS
+from exchange.admin.transitions.terms import TERMS_TRANSITIONS
 from exchange.models import (
     ConditionAssertion,
     ExchangeOffer,
@@ -99,7 +100,8 @@ def percent(rate: Any) -> str:
 
 @admin.register(ExchangeOffer)
 class ExchangeOfferAdmin(OfferReportsMixin, TransitionAdmin):
-    desk_transitions = OFFER_TRANSITIONS
+    # The issuer's amendment of one term (old and new value) beside the offer's decisions.
+    desk_transitions = (*OFFER_TRANSITIONS, *TERMS_TRANSITIONS)
     list_display = (
         "name",
         "slug",

@@ -374,6 +374,24 @@ def validate_tender(tender_id: int, *, actor: Actor, now: dt.datetime) -> Tender
             + "; ".join(d.get_kind_display() for d in open_defects)
             + "."
         )
+    # Validity is a determination: every defect the desk's checks find on the letter must
+    # be recorded, then cured (checked by a clerk) or waived by the issuer.
+    from exchange.services.checks import suggested_defects
+
+    resolved = set(
+        tender.deficiencies.filter(
+            status__in=[DeficiencyStatus.CURED, DeficiencyStatus.WAIVED]
+        ).values_list("kind", flat=True)
+    )
+    unrecorded = [kind for kind, _ in suggested_defects(tender) if kind not in resolved]
+    if unrecorded:
+        raise DeskError(
+            "The desk's checks find defects that were not recorded and then cured or "
+            "waived: "
+            + "; ".join(DeficiencyKind(kind).label for kind in unrecorded)
+            + ". Record them (Record deficiencies); the tender is valid once each is cured "
+            "or waived by the issuer."
+        )
     transition_tender(
         tender,
         "validate",

@@ -507,6 +507,7 @@ def test_buttons_follow_the_state_and_the_clock(
     assert buttons(client, offer) == {
         "extend",
         "amend",
+        "amend_term",  # the issuer's amendment of one term, with old and new value
         "stop_order_on",
         "terminate",
         "announce",

@@ -57,3 +57,28 @@ def test_a_draft_offers_terms_are_still_set_in_the_admin(db: None) -> None:
     series_admin = admin.site._registry[NoteSeries]
     assert "backup_withholding_rate" in offer_admin.editable_fields(request, draft.offer)
     assert "denomination" in series_admin.editable_fields(request, draft.senior_2008)
+
+
+def test_a_supervisor_amends_a_term_through_the_desk_and_a_clerk_cannot(seed: SeedOffer) -> None:
+    import time_machine
+
+    from tests.factories import ny
+
+    url = reverse("admin:exchange_exchangeoffer_transition", args=[seed.offer.pk, "amend_term"])
+    data = {
+        "series": "2008-senior",
+        "term": "denomination",
+        "value": "5000",
+        "description": "Authorized denominations of $5,000.",
+    }
+    with time_machine.travel(ny(2000, 6, 26, 10), tick=False):
+        clerk = Client()
+        clerk.force_login(staff_user("clerk-t", "Clerks"))
+        assert clerk.post(url, data).status_code == 403
+        supervisor = Client()
+        supervisor.force_login(staff_user("super-t", "Supervisors"))
+        supervisor.post(url, data)
+    seed.senior_2008.refresh_from_db()
+    assert seed.senior_2008.denomination == Decimal("5000")
+    row = StateChange.objects.get(action="exchange.offer.term_amended")
+    assert row.actor_label == "super-t" and "denomination: 1000.00 → 5000.00" in row.reason
