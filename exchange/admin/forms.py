@@ -73,7 +73,7 @@ def _parse_ny_minute(text: str) -> dt.datetime:
         raise forms.ValidationError(f"{text} is not a date and time that exists.") from None
 
 
-def _notice_on_field() -> forms.DateField:
+def notice_on_field() -> forms.DateField:
     return forms.DateField(
         label="Notice first published, sent or given on",
         input_formats=["%Y-%m-%d"],
@@ -129,7 +129,7 @@ class ConditionForm(forms.Form):
 
 
 class WaiveConditionForm(ConditionForm):
-    notice_on = _notice_on_field()
+    notice_on = notice_on_field()
     description = _text("The issuer's notice", "As the issuer states it.", required=False, rows=3)
 
 
@@ -209,7 +209,7 @@ class AmendOfferForm(forms.Form):
     description = _text(
         "The amendment", "As the issuer's notice states it; it is announced as written."
     )
-    notice_on = _notice_on_field()
+    notice_on = notice_on_field()
     material = forms.BooleanField(
         label="Material",
         required=False,

@@ -39,9 +39,14 @@ def amend_term(
     material: bool,
     actor: Actor,
     now: dt.datetime,
+    notice_on: dt.date,
     series_id: int | None = None,
 ) -> OfferEvent:
-    """Change one term, recorded with the old and new value, as the issuer's amendment."""
+    """Change one term, recorded with the old and new value, as the issuer's amendment.
+
+    `notice_on` is the day the issuer's notice was first published, sent or given: the
+    amendment service refuses a later day than the recording and counts the
+    five-business-day rule from it."""
     require_aware(now)
     if actor.kind != ActorKind.SUPERVISOR:
         raise DeskError("A change of the offer's terms is the issuer's decision: a supervisor's.")
@@ -78,6 +83,7 @@ def amend_term(
         material=material,
         actor=actor,
         now=now,
+        notice_on=notice_on,
     )
     locked = type(target).objects.select_for_update().get(pk=target.pk)
     setattr(locked, term, new)

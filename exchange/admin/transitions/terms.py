@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from exchange.admin.base import DeskTransition, Outcome
+from exchange.admin.forms import notice_on_field
 from exchange.models import ExchangeOffer, OfferState
 from exchange.services import terms
 from exchange.services.base import Actor, DeskError
@@ -31,10 +32,12 @@ class AmendTermForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="As the issuer's notice states it.",
     )
+    notice_on = notice_on_field()
     material = forms.BooleanField(
         label="Material",
         required=False,
-        help_text="The offer then stays open to the fifth business day from today.",
+        help_text="The offer then stays open to the fifth business day from, and including, "
+        "the day the notice was given.",
     )
 
 
@@ -54,6 +57,7 @@ def _amend_term(o: ExchangeOffer, data: dict[str, Any], actor: Actor, now: dt.da
         material=data["material"],
         actor=actor,
         now=now,
+        notice_on=data["notice_on"],
     )
     return Outcome(f"Recorded the issuer's amendment of {data['term']}; see the offer's history.")
 

@@ -70,6 +70,7 @@ def test_a_supervisor_amends_a_term_through_the_desk_and_a_clerk_cannot(seed: Se
         "term": "denomination",
         "value": "5000",
         "description": "Authorized denominations of $5,000.",
+        "notice_on": "2000-06-26",
     }
     with time_machine.travel(ny(2000, 6, 26, 10), tick=False):
         clerk = Client()

@@ -4,6 +4,7 @@ business day (through the amendment service)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from exchange.models import OfferEvent, RecordedRowChange, StateChange
 from exchange.services.base import DeskError
 from exchange.services.terms import amend_term
+from exchange.terms.calendars import NEW_YORK
 from tests.factories import CLERK, SUPERVISOR, SeedOffer, ny
 
 pytestmark = pytest.mark.django_db
@@ -27,6 +29,7 @@ def test_a_supervisor_amends_a_term_with_old_and_new_values(seed: SeedOffer) -> 
         material=False,
         actor=SUPERVISOR,
         now=DURING,
+        notice_on=DURING.astimezone(NEW_YORK).date(),
     )
     seed.offer.refresh_from_db()
     assert seed.offer.backup_withholding_rate == Decimal("0.28")
@@ -52,6 +55,7 @@ def test_a_material_amendment_of_a_series_applies_the_five_business_day_rule(
         material=True,
         actor=SUPERVISOR,
         now=late,
+        notice_on=dt.date(2000, 7, 11),
     )
     seed.offer.refresh_from_db()
     seed.senior_2008.refresh_from_db()
@@ -76,6 +80,7 @@ def test_refusals_change_nothing(seed: SeedOffer, kwargs: dict[str, object], mes
         "material": False,
         "actor": SUPERVISOR,
         "now": DURING,
+        "notice_on": DURING.astimezone(NEW_YORK).date(),
         **kwargs,
     }
     history = StateChange.objects.count()
