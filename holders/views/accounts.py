@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
+from redis.exceptions import RedisError
 
 from exchange.services.base import DeskError
 from holders.forms.accounts import (
@@ -24,6 +28,8 @@ from holders.forms.accounts import (
 )
 from holders.forms.fields import field_errors_summary
 from holders.services import is_staff_account, request_password_reset, request_sign_up
+
+log = logging.getLogger(__name__)
 
 
 class LoginView(auth_views.LoginView):
@@ -83,8 +89,25 @@ def _slow_down(request: HttpRequest) -> HttpResponse:
     return render(request, "holders/slow_down.html", status=429)
 
 
+def _counters_unavailable(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Without the rate-limit counters (Redis down) an account request cannot be counted:
+    it is refused with a page saying so and that nothing was recorded, never a 500, and
+    never let through uncounted (fail closed: these pages are never deadline-critical)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except RedisError as exc:
+            log.warning("Account request refused, rate-limit counters unavailable: %s", exc)
+            return render(request, "holders/slow_down.html", {"unavailable": True}, status=503)
+
+    return wrapper
+
+
 @sensitive_post_parameters("password1", "password2")
 @require_http_methods(["GET", "POST"])
+@_counters_unavailable
 def sign_up(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
         return redirect("portal:home")
@@ -113,6 +136,7 @@ def sign_up_done(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@_counters_unavailable
 def password_reset(request: HttpRequest) -> HttpResponse:
     """A holder who forgot its password asks for a link; the answer never depends on the
     address (see holders.services.request_password_reset)."""

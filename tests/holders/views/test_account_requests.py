@@ -135,3 +135,16 @@ def test_password_resets_are_limited_too(seed: SeedOffer, settings: Any) -> None
     settings.ACCOUNT_REQUESTS_PER_ADDRESS = "2/h"
     statuses = [_post(RESET, {"email": f"x{n}@example.com"}).status_code for n in range(3)]
     assert statuses == [302, 302, 429]
+
+
+def test_without_the_counters_a_request_is_refused_clearly(seed: SeedOffer, settings: Any) -> None:
+    settings.CACHES = {
+        **settings.CACHES,
+        "ratelimit": {**settings.CACHES["ratelimit"], "LOCATION": "redis://127.0.0.1:6399/9"},
+    }
+    for path, data in ((SIGN_UP, sign_up_data()), (RESET, {"email": "custody@ardsley.example"})):
+        response = _post(path, data)
+        assert response.status_code == 503
+        assert "Nothing was recorded" in response.content.decode()
+    assert SignUpRequest.objects.count() == 0
+    assert OutboxMessage.objects.count() == 0
