@@ -24,7 +24,12 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 
 from exchange.admin.base import DeskTransition, TransitionAdmin
-from exchange.models import DeficiencyKind, DeficiencyStatus, Tender
+from exchange.models import (
+    RECORDABLE_DEFICIENCY_KINDS,
+    DeficiencyKind,
+    DeficiencyStatus,
+    Tender,
+)
 from exchange.services.base import Actor, DeskError
 
 # More than this in one go is a mistake of selection more often than a day's work, and
@@ -35,7 +40,10 @@ BULK_LIMIT = 200
 class SameDefectForm(forms.Form):
     """The one defect recorded on every selected tender, with what each holder must do."""
 
-    kind = forms.ChoiceField(label="Defect", choices=DeficiencyKind.choices)
+    # Only kinds a clerk may record: a missing W-9 is backup withholding, not a defect.
+    kind = forms.ChoiceField(
+        label="Defect", choices=[(k.value, k.label) for k in RECORDABLE_DEFICIENCY_KINDS]
+    )
     note = forms.CharField(
         label="What the holder must do to cure it",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),

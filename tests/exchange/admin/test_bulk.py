@@ -56,7 +56,7 @@ def three_tenders(seed: SeedOffer) -> tuple[Tender, Tender, Tender]:
     )
     record_deficiencies(
         deficient.pk,
-        defects=[(DeficiencyKind.W9, "Sign the W-9.")],
+        defects=[(DeficiencyKind.SIGNATURE, "Sign the letter as registered.")],
         actor=CLERK,
         now=ny(2000, 6, 26, 14),
     )
@@ -91,7 +91,25 @@ def test_the_same_defect_on_several_tenders(
     assert "What the holder must do to cure it" in page
     # A defect without what to do is refused on the confirmation page, nothing recorded.
     page = act(
-        clerk, TENDERS, "bulk_record_defect", [received, in_review], confirmed="yes", kind="w9"
+        clerk,
+        TENDERS,
+        "bulk_record_defect",
+        [received, in_review],
+        confirmed="yes",
+        kind="signature",
+    )
+    assert "Please correct the errors below." in page
+    assert not Deficiency.objects.filter(tender__in=[received, in_review]).exists()
+    # A missing W-9 is backup withholding, not a defect: the bulk form does not offer it.
+    assert 'value="w9"' not in page
+    page = act(
+        clerk,
+        TENDERS,
+        "bulk_record_defect",
+        [received, in_review],
+        confirmed="yes",
+        kind="w9",
+        note="Complete and sign the Substitute Form W-9.",
     )
     assert "Please correct the errors below." in page
     assert not Deficiency.objects.filter(tender__in=[received, in_review]).exists()
@@ -101,13 +119,16 @@ def test_the_same_defect_on_several_tenders(
         "bulk_record_defect",
         [received, in_review],
         confirmed="yes",
-        kind="w9",
-        note="Complete and sign the Substitute Form W-9.",
+        kind="signature",
+        note="Sign the letter of transmittal as the notes are registered.",
     )
     for tender in (received, in_review):
         assert Tender.objects.get(pk=tender.pk).state == TenderState.DEFICIENT
         (d,) = Deficiency.objects.filter(tender=tender)
-        assert (d.kind, d.note) == ("w9", "Complete and sign the Substitute Form W-9.")
+        assert (d.kind, d.note) == (
+            "signature",
+            "Sign the letter of transmittal as the notes are registered.",
+        )
         assert StateChange.objects.filter(
             object_id=tender.pk, to_state=TenderState.DEFICIENT
         ).exists()

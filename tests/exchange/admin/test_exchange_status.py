@@ -45,9 +45,11 @@ def close_the_open_tenders(offer: ExchangeOffer) -> None:
 def test_dashboard_warns_of_open_tenders_and_shows_no_countdown_after_the_exchange_date() -> None:
     offer = replay()
     page = clerk_client().get(reverse("admin:index")).content.decode()
-    # Ardsley's $2,000,000 letter never reviewed, Hudson's $1,500,000 in review.
-    assert "accepted — 2 tenders ($3,500,000.00) still open" in page
-    assert "received, not yet reviewed ($2,000,000.00)" in page
+    # Ardsley's $2,000,000 letter never reviewed, Hudson's $1,500,000 in review, and the
+    # demo ATOP activity's five Bayside tenders never reviewed: $23,000,000 tendered, less
+    # the $2,000,000 its withdrawal took back.
+    assert "accepted — 7 tenders ($24,500,000.00) still open" in page
+    assert "6 received, not yet reviewed ($23,000,000.00)" in page
     assert "in review ($1,500,000.00)" in page
     assert 'class="errornote" role="status" data-offer-status' in page
     assert 'class="countdown"' not in page and " left." not in page
@@ -73,7 +75,8 @@ def test_final_results_stay_preliminary_while_tenders_are_open() -> None:
     url = reverse("admin:exchange_exchangeoffer_report_final", args=[offer.pk])
     page = client.get(url).content.decode()
     assert "PRELIMINARY: not final until every tender is accepted or returned." in page
-    assert "2 tender(s) ($3,500,000.00) still open" in page
+    # Ardsley's and Hudson's letters and the five ATOP tenders of the demo ($21,000,000 live).
+    assert "7 tender(s) ($24,500,000.00) still open" in page
     assert "No press release of final results can be drafted yet" in page
     assert "announced today the final results" not in page
     out = StringIO()
@@ -93,7 +96,8 @@ def test_job_page_says_what_the_exchange_date_waits_for() -> None:
     offer = replay()
     page = clerk_client().get(reverse("admin:exchange_jobrun_changelist")).content.decode()
     assert "data-waits-for" in page
-    assert "level3-2000: 2 open tender(s) ($3,500,000.00)" in page
+    # Ardsley's and Hudson's letters and the five ATOP tenders of the demo ($21,000,000 live).
+    assert "level3-2000: 7 open tender(s) ($24,500,000.00)" in page
     close_the_open_tenders(offer)
     page = clerk_client().get(reverse("admin:exchange_jobrun_changelist")).content.decode()
     assert "data-waits-for" not in page

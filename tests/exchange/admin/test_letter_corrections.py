@@ -68,7 +68,9 @@ def test_a_correction_is_recorded_with_old_and_new_values(
     assert "keyed without it" in change.reason
     audit = [row for row in audit_history(seed.offer) if "exchange.tender.letter_corrected" in row]
     assert audit and any("'J. Q. Trustee' → 'J. Q. Trustee, Jr.'" in cell for cell in audit[0])
-    page = clerk_client.get(reverse("admin:exchange_tender_change", args=[tender.pk]))
+    # Read at the clerk's own moment: a session idle since then would have ended.
+    with time_machine.travel(DURING, tick=False):
+        page = clerk_client.get(reverse("admin:exchange_tender_change", args=[tender.pk]))
     assert "J. Q. Trustee, Jr." in page.content.decode()
 
 

@@ -122,7 +122,8 @@ def test_termination_form_after_expiration_needs_a_condition(
     client: Client, seed: SeedOffer
 ) -> None:
     expire_offer(seed.offer.pk, actor=JOB, now=EXPIRATION)
-    client.force_login(staff_user("sup-t", "Supervisors"))
+    supervisor = staff_user("sup-t", "Supervisors")
+    client.force_login(supervisor)
     with time_machine.travel(ny(2000, 7, 13, 8), tick=False):
         page = client.get(_base(seed) + "terminate/").content.decode()
         assert "none is asserted and no stop order is in effect" in page
@@ -139,6 +140,8 @@ def test_termination_form_after_expiration_needs_a_condition(
         now=ny(2000, 7, 13, 8, 30),
     )
     with time_machine.travel(ny(2000, 7, 13, 9), tick=False):
+        # An hour away from the desk ends a staff session: the supervisor signs in again.
+        client.force_login(supervisor)
         client.post(
             _base(seed) + "terminate/",
             {"reason": "Material adverse change.", "ground": "adverse_change"},

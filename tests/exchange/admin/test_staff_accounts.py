@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
-from django.core import mail
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
@@ -19,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 
 from holders.models import Holder, HolderKind
 from holders.selectors import holder_for
-from tests.factories import SeedOffer, staff_user
+from tests.factories import SeedOffer, deliver_outbox, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +62,7 @@ def test_a_clerk_cannot_take_over_the_supervisors_login_through_the_admin(
     # The invitation made a fresh portal login; the link reaches it, never the supervisor.
     assert holder.user is not None and holder.user.pk != supervisor.pk
     assert not holder.user.is_staff
-    [message] = mail.outbox
+    [message] = deliver_outbox()  # the invitation goes through the outbox
     assert "Your login name: supervisor" not in message.body
     link = re.search(r"http://testserver(/accounts/invitation/\S+)", message.body).group(1)  # type: ignore[union-attr]
     stranger = Client()

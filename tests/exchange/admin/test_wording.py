@@ -53,12 +53,12 @@ def test_recording_deficiencies_says_the_holder_was_mailed(
 ) -> None:
     seed.registered.email = "trust@ardsley.example"
     seed.registered.save(update_fields=["email"])
-    tender = paper_tender(seed, DURING, w9_certified=False)
+    tender = paper_tender(seed, DURING, signed=False)
     client.force_login(staff_user("deficiency-clerk", "Clerks"))
     with time_machine.travel(ny(2000, 6, 26, 12), tick=False):
         response = client.post(
             f"/admin/exchange/tender/{tender.pk}/transition/find_deficient/",
-            {"defect_w9": "on", "note_w9": "Sign the Substitute Form W-9."},
+            {"defect_signature": "on", "note_signature": "Sign the letter of transmittal."},
             follow=True,
         )
     page = response.content.decode()
