@@ -358,7 +358,10 @@ class Command(BaseCommand):
             )
             if made:
                 self.stdout.write(f"Demo tenders: {made}, in every state an open offer can show.")
-                atop = load_demo_atop(offer, shift=shift, now=now)
+                # Imported as of the same instant as the demo tenders: on a historical
+                # seed, a withdrawal decided today would be missing from every figure
+                # read back from the history as of the offer's own dates.
+                atop = load_demo_atop(offer, shift=shift, now=anchor)
                 self.stdout.write(
                     f"Demo ATOP activity: {atop.new_tenders} tenders, {atop.withdrawals} "
                     f"withdrawals, {atop.protects} protects, {atop.covers} covers, "

@@ -31,7 +31,7 @@ from tests.exchange.services.test_atop import (
     atop_seed,
     row,
 )
-from tests.factories import CLERK, JOB, SUPERVISOR, SeedOffer, make_holder, ny
+from tests.factories import CLERK, JOB, SUPERVISOR, SeedOffer, deliver_outbox, make_holder, ny
 
 __all__ = ["atop_seed"]
 
@@ -115,6 +115,7 @@ def _import_and_undo(
 
     seed.participant.email = "reorg@bayside.example"
     seed.participant.save(update_fields=["email"])
+    deliver_outbox()  # what the seed left due, so the mailbox then holds only the import's
     mail.outbox.clear()
     captured: dict[str, Any] = {}
     old_chunk = bulk.CHUNK_SIZE
@@ -132,6 +133,7 @@ def _import_and_undo(
             # Mails leave after commit; inside the test's transaction, run them now.
             for callback in list(transaction.get_connection().run_on_commit):
                 callback[1]()
+            deliver_outbox()  # every notice goes through the outbox: send what is due
             captured = _snapshot(seed.offer)
             raise Undo
     except Undo:
