@@ -193,6 +193,41 @@ def move_tenders_in_bulk(
     ids = list(ids)
     if not ids:
         return 0
+    if connection.vendor == "postgresql":
+        # One statement: the guarded UPDATE hands the rows it moved to the INSERT of their
+        # history. Building a StateChange per row in Python and sending each field as a
+        # parameter cost more than the UPDATE itself on the exchange date.
+        actor_user = actor.user if actor.user is not None and actor.user.pk else None
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                WITH moved AS (
+                    UPDATE {Tender._meta.db_table} SET state = %s
+                    WHERE id = ANY(%s) AND state = %s
+                    RETURNING id
+                )
+                INSERT INTO {StateChange._meta.db_table}
+                    (at, offer_id, content_type_id, object_id, action, from_state, to_state,
+                     actor_kind, actor_user_id, actor_label, reason)
+                SELECT %s, %s, %s, id, %s, %s, %s, %s, %s, %s, %s FROM moved ORDER BY id
+                """,
+                [
+                    str(to_state),
+                    ids,
+                    str(from_state),
+                    now,
+                    offer_id,
+                    ContentType.objects.get_for_model(Tender).pk,
+                    action,
+                    str(from_state),
+                    str(to_state),
+                    str(actor.kind),
+                    actor_user.pk if actor_user is not None else None,
+                    actor.label,
+                    reason,
+                ],
+            )
+            return cursor.rowcount
     moved = list(Tender.objects.filter(id__in=ids, state=from_state).values_list("id", flat=True))
     Tender.objects.filter(id__in=moved).update(state=to_state)
     StateChange.objects.bulk_create(
