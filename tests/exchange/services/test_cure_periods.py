@@ -41,6 +41,7 @@ from tests.factories import (
     SUPERVISOR,
     SeedOffer,
     complete_letter,
+    deliver_outbox,
     ny,
     paper_tender,
 )
@@ -231,6 +232,7 @@ def test_the_deficiency_notice_names_the_guaranteed_delivery_deadline(seed: Seed
     seed.registered.save(update_fields=["email"])
     with TestCase.captureOnCommitCallbacks(execute=True):
         _guaranteed_tender_missing_a_signature(seed)
+    deliver_outbox()  # every notice goes through the outbox; the mail worker sends it
     [notice] = [m for m in mail.outbox if "action needed" in m.subject]
     # The end of Monday July 17 (Tuesday 00:00), not the July 12 expiration.
     assert "12:00 a.m. New York City time, Tuesday, July 18, 2000" in notice.subject

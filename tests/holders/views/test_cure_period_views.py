@@ -18,7 +18,7 @@ from exchange.services.guaranteed_deliveries import (
     receive_guaranteed_delivery,
 )
 from exchange.services.offers import expire_offer
-from exchange.services.review import record_deficiencies
+from exchange.services.review import record_deficiencies, validate_tender
 from exchange.services.tenders import CertificateTendered
 from tests.factories import CLERK, JOB, SUPERVISOR, complete_letter, ny, paper_tender
 from tests.holders.conftest import EXPIRATION, Cast
@@ -71,6 +71,16 @@ def _guaranteed_tender(cast: Cast) -> Tender:
     return Tender.objects.get(pk=gd.tender_id)
 
 
+def _the_desk_checks_the_cure(tender: Tender, now: dt.datetime) -> None:
+    """The holder's cure is taken: the deficiency is cured and the tender goes back to the
+    desk (a holder's cure never makes it valid by itself); the clerk's check does."""
+    tender = Tender.objects.get(pk=tender.pk)
+    assert tender.deficiencies.get().status == DeficiencyStatus.CURED
+    assert tender.state == TenderState.IN_REVIEW
+    validate_tender(tender.pk, actor=CLERK, now=now)
+    assert Tender.objects.get(pk=tender.pk).state == TenderState.VALID
+
+
 def test_a_guaranteed_delivery_tender_is_cured_in_the_portal_on_july_14(cast: Cast) -> None:
     tender = _guaranteed_tender(cast)
     client = cast.client(cast.ardsley)
@@ -80,7 +90,7 @@ def test_a_guaranteed_delivery_tender_is_cured_in_the_portal_on_july_14(cast: Ca
         assert "12:00 a.m. New York City time, Tuesday, July 18, 2000" in status.content.decode()
         response = client.post(_cure_url(tender), SIGNED)
     assert response.status_code == 302
-    assert Tender.objects.get(pk=tender.pk).state == TenderState.VALID
+    _the_desk_checks_the_cure(tender, ny(2000, 7, 14, 11))
 
 
 def test_the_portal_cure_closes_at_the_delivery_deadline(cast: Cast) -> None:
@@ -116,6 +126,7 @@ def test_one_holders_extension_opens_the_portal_cure_after_expiration(cast: Cast
         now=ny(2000, 7, 12, 18),
     )
     with time_machine.travel(ny(2000, 7, 14, 16, 59, 59), tick=False):
+        client = cast.client(cast.ardsley)  # days later: a new session (idle ones end)
         response = client.post(_cure_url(tender), SIGNED)
     assert response.status_code == 302
-    assert Tender.objects.get(pk=tender.pk).state == TenderState.VALID
+    _the_desk_checks_the_cure(tender, ny(2000, 7, 14, 17))
