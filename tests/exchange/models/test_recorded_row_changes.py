@@ -85,3 +85,27 @@ def test_the_events_cannot_be_changed(seed: SeedOffer, statement: str) -> None:
     ):
         cursor.execute(statement)
     assert RecordedRowChange.objects.count() == 1
+
+
+def test_the_desk_reads_the_captured_changes_and_cannot_change_them(seed: SeedOffer) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.factories import staff_user
+
+    tender = paper_tender(seed, DURING)
+    Tender.objects.filter(pk=tender.pk).update(signer_name="Someone Else")
+    event = RecordedRowChange.objects.get()
+    client = Client()
+    client.force_login(staff_user("reader", "Clerks"))
+    listing = client.get(reverse("admin:exchange_recordedrowchange_changelist"))
+    assert listing.status_code == 200 and "signer_name" in listing.content.decode()
+    page = client.get(reverse("admin:exchange_recordedrowchange_change", args=[event.pk]))
+    assert page.status_code == 200 and "Someone Else" in page.content.decode()
+    assert (
+        client.post(
+            reverse("admin:exchange_recordedrowchange_delete", args=[event.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert RecordedRowChange.objects.count() == 1
