@@ -128,7 +128,9 @@ def test_a_position_the_desk_does_not_know_does_not_stop_the_exchange_but_fails_
     fulfil_guaranteed_delivery(
         gd.pk,
         by_book_entry=True,
-        letter=complete_letter(book_entry_confirmation="ATOP-1", registered_names="Cede & Co."),
+        letter=complete_letter(
+            book_entry_confirmation="ATOP-1", agents_message=True, registered_names="Cede & Co."
+        ),
         actor=CLERK,
         now=ny(2000, 7, 11, 10),
     )
@@ -168,6 +170,23 @@ def test_a_position_tendered_by_book_entry_above_its_amount_fails_the_books() ->
         for b in reconcile_books(open_tender.offer, ny(2000, 7, 14))
         if b.series.slug == "2010-senior-discount"
     ]
+    # The demo's ATOP activity leaves more of Bayside's book-entry tenders of the series open:
+    # the books count every live one against the position.
+    from django.db.models import F, Sum
+
+    live = Tender.objects.filter(
+        holder=open_tender.holder,
+        series=open_tender.series,
+        channel="book_entry",
+        state__in=[
+            TenderState.RECEIVED,
+            TenderState.IN_REVIEW,
+            TenderState.VALID,
+            TenderState.DEFICIENT,
+            TenderState.ACCEPTED,
+        ],
+    ).aggregate(total=Sum(F("amount") - F("withdrawn_amount")))["total"]
+    assert live >= Decimal("90000000")
     assert any(
-        "tendered 90,000,000.00 by book entry, above its amount" in a for a in books.anomalies
-    )
+        f"tendered {live:,.2f} by book entry, above its amount" in a for a in books.anomalies
+    ), books.anomalies
