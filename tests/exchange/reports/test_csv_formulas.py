@@ -68,6 +68,8 @@ def hostile(seed: SeedOffer) -> SeedOffer:
         june26,
         special_issuance_name=HYPERLINK,
         special_delivery_address="+1 Evil Street",
+        # Special issuance needs the signature guaranteed before the desk finds it valid.
+        medallion_guarantor=seed.guarantor,
     )
     validate_tender(accepted.pk, actor=CLERK, now=june26)
     returned = paper_tender(
