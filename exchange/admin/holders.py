@@ -118,6 +118,19 @@ class HolderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     )
     actions = ["invite_to_portal"]
 
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: Holder | None = None
+    ) -> tuple[str, ...]:
+        # The address of a holder that already has a portal login is where its password
+        # links go: a clerk who could change it and then *Invite to the portal* would
+        # receive the link for the holder's login at an address of the clerk's choosing
+        # (the take-over of a staff login, aimed at a holder instead). Only a superuser,
+        # who manages logins anyway, corrects it.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.user_id is not None and not request.user.is_superuser:
+            readonly += ("email",)
+        return readonly
+
     @admin.action(description="Invite to the portal", permissions=["change"])
     def invite_to_portal(self, request: HttpRequest, queryset: QuerySet[Holder]) -> None:
         """E-mail each holder a one-time link to choose the password of its portal login."""

@@ -124,3 +124,55 @@ def test_only_a_superuser_manages_desk_logins(seed: SeedOffer, group: str) -> No
     assert response.status_code == 403
     target.refresh_from_db()
     assert not target.is_superuser
+
+
+def test_a_clerk_cannot_redirect_a_holders_password_link_to_an_address_of_its_own(
+    seed: SeedOffer, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The same take-over aimed at a holder: change the address of a holder that has a
+    portal login, then *Invite to the portal* (the reset of its existing login)."""
+    holder = seed.registered
+    holder.email = "trust@ardsley.example"
+    holder.user = get_user_model().objects.create_user("ardsley-login", password="x" * 16)
+    holder.save(update_fields=["email", "user"])
+    clerk = Client()
+    clerk.force_login(staff_user("clerk", "Clerks"))
+    change = reverse("admin:holders_holder_change", args=[holder.pk])
+    page = clerk.get(change).content.decode()
+    assert 'name="email"' not in page  # not an input for a holder with a login
+    clerk.post(
+        change,
+        {
+            "kind": holder.kind,
+            "name": holder.name,
+            "address": holder.address,
+            "email": "clerk@desk.example",
+            "tin_status": holder.tin_status,
+            "holdings-TOTAL_FORMS": "0",
+            "holdings-INITIAL_FORMS": "0",
+            "holdings-MIN_NUM_FORMS": "0",
+            "holdings-MAX_NUM_FORMS": "0",
+        },
+    )
+    holder.refresh_from_db()
+    assert holder.email == "trust@ardsley.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        clerk.post(
+            reverse("admin:holders_holder_changelist"),
+            {"action": "invite_to_portal", "_selected_action": [str(holder.pk)]},
+        )
+    sent = deliver_outbox()
+    assert sent, "the invitation (a new password link) was sent"
+    assert all(message.to == ["trust@ardsley.example"] for message in sent)
+
+
+def test_a_superuser_may_correct_the_address_of_a_holder_with_a_login(seed: SeedOffer) -> None:
+    holder = seed.registered
+    holder.user = get_user_model().objects.create_user("ardsley-login", password="x" * 16)
+    holder.save(update_fields=["user"])
+    admin_client = Client()
+    admin_client.force_login(
+        get_user_model().objects.create_superuser("root", "root@desk.example", "x" * 16)
+    )
+    page = admin_client.get(reverse("admin:holders_holder_change", args=[holder.pk]))
+    assert 'name="email"' in page.content.decode()
