@@ -196,19 +196,15 @@ def move_tenders_in_bulk(
     if connection.vendor == "postgresql":
         # One statement: the guarded UPDATE hands the rows it moved to the INSERT of their
         # history. Building a StateChange per row in Python and sending each field as a
-        # parameter cost more than the UPDATE itself on the exchange date. The chunk's ids
-        # drive the join (unnest), so each row is found by its key: with `id = ANY(...) AND
-        # state = ...` the planner, whose statistics still say no tender is accepted, read
-        # the whole (offer, state) index for each chunk of the dispatch.
+        # parameter cost more than the UPDATE itself on the exchange date.
         actor_user = actor.user if actor.user is not None and actor.user.pk else None
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
                 WITH moved AS (
-                    UPDATE {Tender._meta.db_table} AS t SET state = %s
-                    FROM unnest(%s::bigint[]) AS chunk(id)
-                    WHERE t.id = chunk.id AND t.state = %s
-                    RETURNING t.id
+                    UPDATE {Tender._meta.db_table} SET state = %s
+                    WHERE id = ANY(%s) AND state = %s
+                    RETURNING id
                 )
                 INSERT INTO {StateChange._meta.db_table}
                     (at, offer_id, content_type_id, object_id, action, from_state, to_state,
