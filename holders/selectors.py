@@ -32,6 +32,7 @@ from exchange.models import (
     TenderedCertificate,
     TenderState,
     WithdrawalNotice,
+    WithdrawalState,
 )
 from exchange.services.cure_periods import cure_deadline
 from exchange.terms import calendars
@@ -468,3 +469,50 @@ def notices_sent(holder: Holder) -> QuerySet[OutboxMessage]:
     return OutboxMessage.objects.filter(
         Q(holder=holder) | Q(holder__in=account_holders(holder))
     ).order_by("-created_at", "-id")
+
+
+@dataclass(frozen=True)
+class AwaitingGuarantee:
+    reference: str
+    signer: str
+    registered_holder: str
+    received_at: dt.datetime
+
+
+def awaiting_my_guarantee(guarantor: Holder) -> list[AwaitingGuarantee]:
+    """Documents whose signer named this institution as its guarantor and that it has not
+    guaranteed yet: letters naming it, and notices withdrawing a letter it guaranteed.
+    Nothing else of the register: the holder chose to name this institution."""
+    if guarantor.kind != HolderKind.ELIGIBLE_GUARANTOR:
+        return []
+    letters = (
+        Tender.objects.filter(
+            medallion_guarantor=guarantor,
+            state__in=TENDER_OPEN_STATES,
+            signature_guarantees__isnull=True,
+        )
+        .select_related("holder")
+        .order_by("received_at", "id")
+    )
+    notices = (
+        WithdrawalNotice.objects.filter(
+            state=WithdrawalState.RECEIVED,
+            tender__signature_guarantees__guarantor=guarantor,
+            signature_guarantees__isnull=True,
+            succession_evidence="",
+        )
+        .select_related("tender__holder")
+        .order_by("received_at", "id")
+    )
+    return [
+        *(
+            AwaitingGuarantee(t.reference, t.signer_name, t.holder.name, t.received_at)
+            for t in letters
+        ),
+        *(
+            AwaitingGuarantee(
+                n.reference, n.tendering_person_name, n.tender.holder.name, n.received_at
+            )
+            for n in notices
+        ),
+    ]

@@ -7,6 +7,7 @@ from holders.views import (
     accounts,
     cures,
     guaranteed_delivery,
+    guarantees,
     letter,
     notices,
     offer,
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", offer.home, name="home"),
     path("prospectus/", offer.prospectus, name="prospectus"),
     path("notices/", notices.notices, name="notices"),
+    path("signature-guarantees/", guarantees.guarantees, name="guarantees"),
     # Accounts.
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

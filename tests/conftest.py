@@ -47,6 +47,7 @@ def flush_may_empty_history() -> None:
             for table, trigger in (
                 ("exchange_statechange", "exchange_statechange_no_truncate"),
                 ("exchange_recordedrowchange", "exchange_recordedrowchange_no_truncate"),
+                ("exchange_signatureguarantee", "exchange_signatureguarantee_no_truncate"),
             )
             if table in tables
         ]

@@ -186,7 +186,7 @@ def complete_letter(**overrides: Any) -> dict[str, Any]:
     """A properly completed letter signed by the registered holder, no special instructions."""
     letter: dict[str, Any] = {
         "registered_names": "Ardsley Pension Trust",
-        "signer_name": "J. Q. Trustee",
+        "signer_name": "Ardsley Pension Trust",
         "signer_capacity": SignerCapacity.REGISTERED_HOLDER,
         "signed": True,
         "rep_full_authority": True,
@@ -214,6 +214,8 @@ def paper_tender(
     amount = sum((Decimal(a) for _, a in certificates), Decimal("0"))
     # The letter names the notes as registered: to the holder tendering them.
     letter.setdefault("registered_names", (holder or seed.registered).name)
+    # ...and is signed by that registered holder, unless the test says otherwise.
+    letter.setdefault("signer_name", (holder or seed.registered).name)
     return receive_tender(
         offer_id=seed.offer.pk,
         series_id=(series or seed.senior_2008).pk,
@@ -292,3 +294,28 @@ def deliver_outbox() -> list[Any]:
 
     outbox.deliver_due(timezone.now())
     return list(mail.outbox)
+
+
+def guarantor_actor(seed: SeedOffer) -> Actor:
+    """The seed's eligible guarantor institution signed in to the portal."""
+    guarantor = seed.guarantor
+    if guarantor.user_id is None:
+        guarantor.user = get_user_model().objects.create_user(
+            username=f"guarantor-{guarantor.pk}", password=None
+        )
+        guarantor.save(update_fields=["user"])
+    return Actor.for_user(guarantor.user, ActorKind.HOLDER)  # type: ignore[arg-type]
+
+
+def guarantee_letter(seed: SeedOffer, tender: Tender, now: dt.datetime) -> None:
+    """The guarantor confirms the letter's signature from its own login."""
+    from exchange.services.guarantees import confirm_guarantee
+
+    confirm_guarantee(
+        guarantor=seed.guarantor,
+        reference=tender.reference,
+        signer_name=tender.signer_name,
+        registered_holder_name=tender.holder.name,
+        actor=guarantor_actor(seed),
+        now=now,
+    )

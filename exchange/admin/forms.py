@@ -13,6 +13,7 @@ from exchange.models import (
     RECORDABLE_DEFICIENCY_KINDS,
     ConditionKind,
     DeficiencyKind,
+    MedallionProgram,
 )
 from exchange.terms import calendars
 
@@ -312,3 +313,20 @@ class DeficiencyChecklistForm(forms.Form):
                 self.add_error(f"note_{kind.value}", f"Tick “{kind.label}” or clear its note.")
         cleaned["defects"] = defects
         return cleaned
+
+
+class MedallionStampForm(forms.Form):
+    """The medallion stamp on the paper, as printed on it: the guarantor's act, keyed."""
+
+    institution = forms.CharField(
+        label="Guarantor institution (as on the stamp)", max_length=200, strip=True
+    )
+    program = forms.ChoiceField(
+        label="Medallion program", choices=[("", "—"), *MedallionProgram.choices]
+    )
+    stamp_number = forms.CharField(
+        label="Stamp serial number",
+        max_length=40,
+        strip=True,
+        help_text="The prefix letter and number printed on the medallion stamp.",
+    )

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from exchange.admin.base import DeskAdmin, ny_time
 from exchange.models import (
     RecordedRowChange,
+    SignatureGuarantee,
     StateChange,
 )
 
@@ -117,6 +118,46 @@ class RecordedRowChangeAdmin(DeskAdmin):
     @admin.display(description="Columns changed")
     def changed_columns(self, obj: RecordedRowChange) -> str:
         return ", ".join(sorted(obj.changes))
+
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
+        return False
+
+
+@admin.register(SignatureGuarantee)
+class SignatureGuaranteeAdmin(DeskAdmin):
+    """Medallion signature guarantees as recorded: confirmed by the guarantor from its own
+    login, or a stamp a clerk recorded from the paper (its button on the tender or the
+    notice). View-only: a recorded guarantee is never edited."""
+
+    view_only = True
+    list_display = ("recorded_at_ny", "document", "institution_name", "program", "source")
+    list_filter = ("source", "program")
+    search_fields = ("tender__reference", "withdrawal__reference", "institution_name")
+    list_select_related = ("tender", "withdrawal")
+    ordering = ("-recorded_at", "-id")
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "document",
+                    "source",
+                    "guarantor",
+                    "institution_name",
+                    "program",
+                    "stamp_number",
+                    "recorded_at_ny",
+                    "recorded_by_label",
+                )
+            },
+        ),
+    )
+
+    recorded_at_ny = ny_time("recorded_at", "Recorded")
+
+    @admin.display(description="Letter or notice")
+    def document(self, obj: SignatureGuarantee) -> str:
+        return str(obj.tender or obj.withdrawal)
 
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False

@@ -16,8 +16,9 @@ from exchange.models import (
     NewNoteDelivery,
     NoteReturn,
     WithdrawalNotice,
+    WithdrawalState,
 )
-from exchange.services.withdrawals import missing_elements
+from exchange.services.withdrawals import awaits_guarantee, missing_elements
 
 
 @admin.register(GuaranteedDelivery)
@@ -127,6 +128,11 @@ class WithdrawalNoticeAdmin(TransitionAdmin):
     @admin.display(description="Missing elements")
     def missing(self, obj: WithdrawalNotice) -> str:
         lacking = missing_elements(obj, obj.tender)
+        if obj.state == WithdrawalState.RECEIVED and awaits_guarantee(obj, obj.tender):
+            lacking.append(
+                "(6) the medallion signature guarantee the letter carried: the guarantor "
+                "confirms it from its login, or record the stamp on the paper notice"
+            )
         return "; ".join(lacking) if lacking else "None: all six are there."
 
 

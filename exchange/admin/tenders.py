@@ -125,7 +125,12 @@ class TenderAdmin(TransitionAdmin):
         "book_entry_confirmation",
         "dtc_participant_number",
     )
-    list_select_related = ("holder", "series", "offer")
+    list_select_related = ("holder", "series", "offer", "medallion_guarantor")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Tender]:
+        # The suggested defects read whether a letter's guarantee was recorded: one query
+        # for the page, not one per row.
+        return super().get_queryset(request).prefetch_related("signature_guarantees")
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Tender], search_term: str
@@ -205,9 +210,12 @@ class TenderAdmin(TransitionAdmin):
                     "signer_name",
                     "signer_capacity",
                     "signed",
+                    "authority_evidence",
+                    "endorsed_or_instrument_of_transfer",
                     "requires_medallion_guarantee",
                     "medallion_guarantor",
                     "medallion_program",
+                    "signature_guarantee",
                 )
             },
         ),
@@ -281,6 +289,17 @@ class TenderAdmin(TransitionAdmin):
     def new_note_delivery_link(self, obj: Tender) -> str:
         return admin_link(
             NewNoteDelivery.objects.filter(tender=obj).select_related("series").first()
+        )
+
+    @admin.display(description="Medallion guarantee recorded")
+    def signature_guarantee(self, obj: Tender) -> str:
+        guarantee = obj.signature_guarantees.first()
+        if guarantee is None:
+            return "None recorded (naming a guarantor on the letter guarantees nothing)"
+        return (
+            f"{guarantee.institution_name} ({guarantee.program}"
+            + (f", stamp {guarantee.stamp_number}" if guarantee.stamp_number else "")
+            + f"), {guarantee.get_source_display().lower()}, {ny_text(guarantee.recorded_at)}"
         )
 
     @admin.display(description="Medallion guarantee required", boolean=True)

@@ -38,6 +38,7 @@ from exchange.models.registration import (
 from exchange.models.special_interest import SpecialInterestAccrual
 from exchange.models.tenders import (
     RECORDABLE_DEFICIENCY_KINDS,
+    REPRESENTATIVE_CAPACITIES,
     TENDER_OPEN_STATES,
     Channel,
     Deficiency,
@@ -45,10 +46,12 @@ from exchange.models.tenders import (
     DeficiencyStatus,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
+    GuaranteeSource,
     MedallionProgram,
     NewNoteDelivery,
     NoteReturn,
     ReturnReason,
+    SignatureGuarantee,
     SignerCapacity,
     Tender,
     TenderAwaitingReview,
@@ -56,10 +59,12 @@ from exchange.models.tenders import (
     TenderState,
     WithdrawalNotice,
     WithdrawalState,
+    same_name,
 )
 
 __all__ = [
     "RECORDABLE_DEFICIENCY_KINDS",
+    "REPRESENTATIVE_CAPACITIES",
     "TENDER_OPEN_STATES",
     "ActorKind",
     "AtopException",
@@ -80,6 +85,7 @@ __all__ = [
     "DtcPosition",
     "DtcPositionSource",
     "ExchangeOffer",
+    "GuaranteeSource",
     "GuaranteedDelivery",
     "GuaranteedDeliveryState",
     "HistoryImmutableError",
@@ -103,6 +109,7 @@ __all__ = [
     "RegistrationEvent",
     "RegistrationEventKind",
     "ReturnReason",
+    "SignatureGuarantee",
     "SignerCapacity",
     "SpecialInterestAccrual",
     "StateChange",
@@ -113,4 +120,5 @@ __all__ = [
     "WithdrawalNotice",
     "WithdrawalState",
     "mail_queued",
+    "same_name",
 ]

@@ -1,5 +1,11 @@
 """Letters of transmittal (tenders), their defects, guaranteed deliveries, withdrawals,
-and what becomes of tendered notes: new notes delivered or originals returned."""
+signature guarantees, and what becomes of tendered notes: new notes delivered or
+originals returned.
+
+Kept whole because these are the documents of one tender and their rules refer to each
+other (who signed the letter decides whether its withdrawal needs a guarantee; a
+guaranteed delivery's tender is the same row the letter completes); split, each reader
+would need the others open beside it."""
 
 from __future__ import annotations
 
@@ -35,6 +41,31 @@ class SignerCapacity(models.TextChoices):
     GUARDIAN = "guardian", "Guardian"
     CORPORATE_OFFICER = "corporate_officer", "Officer of a corporation"
     OTHER_FIDUCIARY = "other_fiduciary", "Other fiduciary or representative"
+
+
+# Capacities in which a person signs for the registered holder: evidence of authority
+# must come with the letter.
+REPRESENTATIVE_CAPACITIES = frozenset(
+    {
+        SignerCapacity.ATTORNEY_IN_FACT,
+        SignerCapacity.TRUSTEE,
+        SignerCapacity.EXECUTOR,
+        SignerCapacity.GUARDIAN,
+        SignerCapacity.CORPORATE_OFFICER,
+        SignerCapacity.OTHER_FIDUCIARY,
+    }
+)
+
+
+def _name_words(name: str) -> list[str]:
+    return sorted("".join(c if c.isalnum() else " " for c in name).casefold().split())
+
+
+def same_name(given: str, registered: str) -> bool:
+    """The same name, whatever the case, spacing, punctuation or word order
+    ("CHEN, Margaret" is "Margaret Chen"); a word more or less is another name."""
+    words = _name_words(given)
+    return bool(words) and words == _name_words(registered)
 
 
 class MedallionProgram(models.TextChoices):
@@ -149,6 +180,20 @@ class Tender(ConcurrentTransitionMixin, models.Model):
         db_index=False,  # a partial index in Meta
     )
     medallion_program = models.CharField(max_length=8, choices=MedallionProgram.choices, blank=True)
+    # Who may sign for the registered holder (prospectus, "How to Tender"): the registered
+    # holder itself; a representative (attorney-in-fact, trustee, officer...) with evidence
+    # of authority; anyone else only with the notes endorsed, or an instrument of transfer,
+    # executed by the registered holder, and a medallion guarantee.
+    authority_evidence = models.TextField(
+        blank=True,
+        help_text="The evidence of a representative's authority delivered with the letter "
+        "(e.g. a power of attorney, letters testamentary, a board resolution).",
+    )
+    endorsed_or_instrument_of_transfer = models.BooleanField(
+        default=False,
+        help_text="The notes are endorsed, or accompanied by a written instrument of transfer, "
+        "executed by the registered holder.",
+    )
 
     # Representations of the transferor.
     rep_full_authority = models.BooleanField(
@@ -227,11 +272,26 @@ class Tender(ConcurrentTransitionMixin, models.Model):
         )
 
     @property
+    def signed_by_registered_holder(self) -> bool:
+        """The signer says it is the registered holder and its name is the register's.
+
+        The register's name is the holder's (what the agent's register says), never the
+        letter's own Box 1, which the signer fills in. A letter with no signer's name yet
+        is judged by its capacity alone: the missing signature is its own defect, and a
+        guarantee for a signer nobody named would be noise on the checklist."""
+        return self.signer_capacity == SignerCapacity.REGISTERED_HOLDER and (
+            not self.signer_name.strip() or same_name(self.signer_name, self.holder.name)
+        )
+
+    @property
+    def signed_in_representative_capacity(self) -> bool:
+        return self.signer_capacity in REPRESENTATIVE_CAPACITIES
+
+    @property
     def requires_medallion_guarantee(self) -> bool:
         """No guarantee when the registered holder signs and everything goes back to it."""
         return (
-            self.signer_capacity != SignerCapacity.REGISTERED_HOLDER
-            or self.has_special_instructions
+            not self.signed_by_registered_holder or self.has_special_instructions
         ) and self.channel != Channel.BOOK_ENTRY
 
     @property
@@ -345,6 +405,11 @@ class TenderedCertificate(models.Model):
 class DeficiencyKind(models.TextChoices):
     SIGNATURE = "signature", "Signature missing or not as registered"
     MEDALLION_GUARANTEE = "medallion_guarantee", "Medallion signature guarantee required"
+    AUTHORITY_EVIDENCE = "authority_evidence", "Evidence of the signer's authority missing"
+    ENDORSEMENT = (
+        "endorsement",
+        "Notes not endorsed and no instrument of transfer from the registered holder",
+    )
     DENOMINATION = "denomination", "Amount not in an authorized denomination"
     CERTIFICATES = "certificates", "Certificates do not match the holding"
     BOOK_ENTRY_CONFIRMATION = (
@@ -531,6 +596,85 @@ class WithdrawalNotice(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=WithdrawalState.RECEIVED, target=WithdrawalState.REJECTED)
     def reject(self) -> None:
         pass
+
+
+class GuaranteeSource(models.TextChoices):
+    GUARANTOR_LOGIN = "guarantor_login", "Confirmed by the guarantor from its own login"
+    PAPER_STAMP = "paper_stamp", "Medallion stamp recorded from the paper by the desk"
+
+
+class SignatureGuarantee(models.Model):
+    """A medallion signature guarantee: the eligible guarantor institution's own act.
+
+    Naming a guarantor on a letter guarantees nothing. A guarantee exists when the
+    institution confirms it from its own login, or when a clerk records the medallion stamp
+    and its number from the paper delivered. It guarantees one signature: a letter's, or a
+    notice of withdrawal's. Append-only (a database trigger refuses UPDATE, DELETE and
+    TRUNCATE on PostgreSQL).
+    """
+
+    tender = models.ForeignKey(
+        Tender,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signature_guarantees",
+    )
+    withdrawal = models.ForeignKey(
+        WithdrawalNotice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signature_guarantees",
+    )
+    source = models.CharField(max_length=16, choices=GuaranteeSource.choices)
+    guarantor = models.ForeignKey(
+        "holders.Holder",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signature_guarantees_given",
+        limit_choices_to={"kind": "eligible_guarantor"},
+        help_text="The institution whose login confirmed the guarantee.",
+    )
+    institution_name = models.CharField(max_length=200)
+    program = models.CharField(max_length=8, choices=MedallionProgram.choices)
+    stamp_number = models.CharField(
+        max_length=40, blank=True, help_text="The medallion stamp's serial number."
+    )
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_by_label = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tender__isnull=False, withdrawal__isnull=True)
+                | Q(tender__isnull=True, withdrawal__isnull=False),
+                name="guarantee_of_one_signature",
+            ),
+            models.CheckConstraint(
+                condition=Q(source="guarantor_login", guarantor__isnull=False)
+                | (Q(source="paper_stamp") & ~Q(stamp_number="")),
+                name="guarantee_from_guarantor_or_stamp",
+            ),
+            models.UniqueConstraint(
+                fields=["tender"],
+                condition=Q(tender__isnull=False),
+                name="one_guarantee_per_letter",
+            ),
+            models.UniqueConstraint(
+                fields=["withdrawal"],
+                condition=Q(withdrawal__isnull=False),
+                name="one_guarantee_per_withdrawal",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.institution_name} ({self.program}) for {self.tender or self.withdrawal}"
 
 
 class NewNoteDelivery(models.Model):

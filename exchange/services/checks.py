@@ -8,8 +8,13 @@ writes.
 
 from __future__ import annotations
 
-from exchange.models import Channel, DeficiencyKind, Tender
+from exchange.models import Channel, DeficiencyKind, SignerCapacity, Tender
 from exchange.terms import calendars
+
+
+def has_signature_guarantee(tender: Tender) -> bool:
+    """A guarantee recorded for the letter (prefetched by the queue, else one query)."""
+    return any(True for _ in tender.signature_guarantees.all())
 
 
 def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> list[tuple[str, str]]:
@@ -21,7 +26,8 @@ def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> lis
     found: list[tuple[str, str]] = []
     offer = tender.offer
     by = calendars.format_ny(offer.expiration_at)
-    if tender.channel != Channel.BOOK_ENTRY and not (tender.signed and tender.signer_name.strip()):
+    on_paper = tender.channel != Channel.BOOK_ENTRY
+    if on_paper and not (tender.signed and tender.signer_name.strip()):
         found.append(
             (
                 DeficiencyKind.SIGNATURE,
@@ -29,13 +35,63 @@ def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> lis
                 f"signer's name and capacity, before {by}.",
             )
         )
-    if tender.requires_medallion_guarantee and tender.medallion_guarantor_id is None:
+    elif on_paper and not tender.signer_capacity:
+        found.append(
+            (
+                DeficiencyKind.SIGNATURE,
+                "State the capacity in which the letter is signed (the registered holder, or "
+                "the representative capacity, such as attorney-in-fact or trustee).",
+            )
+        )
+    elif (
+        on_paper
+        and tender.signed_in_representative_capacity
+        and not tender.authority_evidence.strip()
+    ):
+        found.append(
+            (
+                DeficiencyKind.AUTHORITY_EVIDENCE,
+                f"The letter is signed as {tender.get_signer_capacity_display().lower()}: "
+                f"deliver evidence of the signer's authority to act for "
+                f"{tender.holder.name} (e.g. the power of attorney, letters testamentary "
+                f"or a board resolution) before {by}.",
+            )
+        )
+    elif (
+        on_paper
+        and not tender.signed_in_representative_capacity
+        and tender.signer_capacity != SignerCapacity.DTC_PARTICIPANT
+        and not tender.signed_by_registered_holder
+        and not tender.endorsed_or_instrument_of_transfer
+    ):
+        # Someone other than the registered holder signs in no representative capacity:
+        # the registered holder must transfer the notes (endorsement or an instrument of
+        # transfer), with its signature guaranteed (prospectus, "How to Tender").
+        found.append(
+            (
+                DeficiencyKind.ENDORSEMENT,
+                f"The letter is signed by {tender.signer_name.strip()}, not by the "
+                f"registered holder {tender.holder.name}: deliver the notes endorsed, or "
+                f"with a written instrument of transfer, executed by the registered "
+                f"holder, with its signature guaranteed by an eligible guarantor "
+                f"institution; or sign in a representative capacity with evidence of "
+                f"authority.",
+            )
+        )
+    if tender.requires_medallion_guarantee and not has_signature_guarantee(tender):
+        named = (
+            f" {tender.medallion_guarantor.name} has not confirmed it yet."
+            if tender.medallion_guarantor_id is not None
+            else ""
+        )
         found.append(
             (
                 DeficiencyKind.MEDALLION_GUARANTEE,
                 "Your letter is signed by someone other than the registered holder or asks for "
                 "special issuance or delivery: have the signature guaranteed by an eligible "
-                "guarantor institution (a member of STAMP, SEMP or the NYSE MSP).",
+                "guarantor institution (a member of STAMP, SEMP or the NYSE MSP), which "
+                "confirms it to the exchange agent, or deliver the letter with its medallion "
+                "stamp." + named,
             )
         )
     if tender.amount % tender.series.denomination:

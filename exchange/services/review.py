@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from django.db import transaction
 
 from exchange.models import (
+    ActorKind,
     Channel,
     Deficiency,
     DeficiencyKind,
@@ -162,11 +163,28 @@ def _maybe_validate(tender: Tender, *, actor: Actor, now: dt.datetime) -> None:
         )
 
 
+# Defects the desk's checks read off the letter: a cure of one must leave the letter
+# without it. (Certificates are checked against the paper delivered; a late receipt or an
+# amount is never cured, only waived.)
+VERIFIED_ON_THE_LETTER = frozenset(
+    {
+        DeficiencyKind.SIGNATURE,
+        DeficiencyKind.AUTHORITY_EVIDENCE,
+        DeficiencyKind.ENDORSEMENT,
+        DeficiencyKind.MEDALLION_GUARANTEE,
+        DeficiencyKind.REPRESENTATIONS,
+        DeficiencyKind.BROKER_DEALER_ACKNOWLEDGMENT,
+    }
+)
+
 # Which boxes of the letter a holder may correct when curing each kind of defect. A cure
 # never reaches the amount, the notes or the instructions: those need a new letter.
 CURABLE_BOXES: dict[str, frozenset[str]] = {
     DeficiencyKind.SIGNATURE: frozenset({"signed", "signer_name", "signer_capacity"}),
-    DeficiencyKind.MEDALLION_GUARANTEE: frozenset({"medallion_guarantor", "medallion_program"}),
+    DeficiencyKind.AUTHORITY_EVIDENCE: frozenset({"authority_evidence"}),
+    DeficiencyKind.ENDORSEMENT: frozenset({"endorsed_or_instrument_of_transfer"}),
+    # A guarantee is the guarantor's act (exchange.services.guarantees), not a box.
+    DeficiencyKind.MEDALLION_GUARANTEE: frozenset(),
     DeficiencyKind.BOOK_ENTRY_CONFIRMATION: frozenset(
         {"book_entry_confirmation", "agents_message"}
     ),
@@ -190,7 +208,13 @@ _BOOLEAN_BOXES = frozenset(
     for name in LETTER_FIELDS
     if name.startswith(("rep_", "w9_certified", "w9_exempt"))
     or name
-    in {"signed", "agents_message", "is_broker_dealer", "broker_dealer_prospectus_acknowledged"}
+    in {
+        "signed",
+        "agents_message",
+        "is_broker_dealer",
+        "broker_dealer_prospectus_acknowledged",
+        "endorsed_or_instrument_of_transfer",
+    }
 )
 
 
@@ -279,6 +303,26 @@ def cure_deficiency(
                 )
                 + "."
             )
+    if deficiency.kind == DeficiencyKind.MEDALLION_GUARANTEE or (
+        actor.kind == ActorKind.HOLDER and deficiency.kind in VERIFIED_ON_THE_LETTER
+    ):
+        # A holder's cure is its corrected boxes, checked against the letter as it now
+        # stands: a defect the checks still find is not cured (only the issuer can waive
+        # it). A clerk's cure is the clerk's check of the paper that came in (a signed page,
+        # the evidence of authority). A guarantee is cured only by a recorded guarantee.
+        from exchange.services.checks import suggested_defects
+
+        still = dict(suggested_defects(tender, check_certificates=False)).get(deficiency.kind)
+        if still:
+            raise DeskError(f"“{deficiency.get_kind_display()}” is not cured yet: {still}")
+    cure_locked_deficiency(deficiency, tender, actor=actor, now=now, note=note)
+    return deficiency
+
+
+def cure_locked_deficiency(
+    deficiency: Deficiency, tender: Tender, *, actor: Actor, now: dt.datetime, note: str
+) -> None:
+    """Record an open deficiency cured, the caller holding the tender's and its locks."""
     deficiency.status = DeficiencyStatus.CURED
     deficiency.resolved_at = now
     deficiency.resolved_by = actor.user if actor.user is not None else None
@@ -304,7 +348,6 @@ def cure_deficiency(
         offer=tender.offer_id,
     )
     _maybe_validate(tender, actor=actor, now=now)
-    return deficiency
 
 
 @transaction.atomic

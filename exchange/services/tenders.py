@@ -59,6 +59,8 @@ LETTER_FIELDS = frozenset(
         "signer_name",
         "signer_capacity",
         "signed",
+        "authority_evidence",
+        "endorsed_or_instrument_of_transfer",
         "medallion_guarantor",
         "medallion_program",
         "rep_full_authority",

@@ -176,7 +176,7 @@ def receive_withdrawal(
         offer=offer,
     )
     if process:
-        _decide(withdrawal, tender, actor=actor, now=now)
+        decide_locked(withdrawal, tender, actor=actor, now=now, final=False)
     return withdrawal
 
 
@@ -195,7 +195,7 @@ def process_withdrawal(withdrawal_id: int, *, actor: Actor, now: dt.datetime) ->
     withdrawal = WithdrawalNotice.objects.select_for_update().get(pk=withdrawal_id)
     if withdrawal.state != WithdrawalState.RECEIVED:
         return withdrawal
-    _decide(withdrawal, tender, actor=actor, now=now)
+    decide_locked(withdrawal, tender, actor=actor, now=now, final=True)
     return withdrawal
 
 
@@ -218,9 +218,30 @@ def _reject(
     )
 
 
-def _decide(
-    withdrawal: WithdrawalNotice, tender: Tender, *, actor: Actor, now: dt.datetime
+def awaits_guarantee(withdrawal: WithdrawalNotice, tender: Tender) -> bool:
+    """A notice withdrawing a letter whose signature was guaranteed must be signed the same
+    way, guarantee included (element 6), unless it comes with evidence of succession."""
+    from exchange.services.guarantees import letter_is_guaranteed
+
+    return (
+        letter_is_guaranteed(tender)
+        and not withdrawal.succession_evidence.strip()
+        and not withdrawal.signature_guarantees.exists()
+    )
+
+
+def decide_locked(
+    withdrawal: WithdrawalNotice,
+    tender: Tender,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    final: bool,
 ) -> None:
+    """Make a received notice effective or reject it; the caller holds the offer, tender
+    and notice locks. A notice complete but for the guarantee its letter needs waits for
+    it (the guarantor's confirmation, or the stamp recorded) unless `final` (a clerk's
+    decision), which rejects it."""
     if withdrawal.received_at >= tender.offer.expiration_at:
         _reject(
             withdrawal,
@@ -231,6 +252,13 @@ def _decide(
         )
         return
     missing = missing_elements(withdrawal, tender)
+    if awaits_guarantee(withdrawal, tender):
+        if not missing and not final:
+            return  # held, received in time, until the guarantee is recorded
+        missing.append(
+            "(6) the medallion signature guarantee the letter of transmittal carried (the "
+            "guarantor confirms it, or the notice is delivered with its stamp)"
+        )
     if tender.state not in TENDER_OPEN_STATES:
         missing.append(f"a tender still open (it is {tender.get_state_display().lower()})")
     elif withdrawal.amount > tender.live_amount:

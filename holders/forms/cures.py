@@ -17,7 +17,7 @@ from holders.forms.letter import GROUPS, LetterBoxesForm
 # The boxes shown are those cure_deficiency lets the holder correct for that kind.
 CURABLE: dict[str, tuple[str, ...]] = {
     DeficiencyKind.SIGNATURE: ("signer_name", "signer_capacity", "signed"),
-    DeficiencyKind.MEDALLION_GUARANTEE: ("medallion_guarantor", "medallion_program"),
+    DeficiencyKind.AUTHORITY_EVIDENCE: ("authority_evidence",),
     DeficiencyKind.REPRESENTATIONS: GROUPS["representations"],
     DeficiencyKind.BROKER_DEALER_ACKNOWLEDGMENT: (
         "broker_dealer_prospectus_acknowledged",
@@ -27,6 +27,20 @@ CURABLE: dict[str, tuple[str, ...]] = {
     DeficiencyKind.BOOK_ENTRY_CONFIRMATION: ("book_entry_confirmation", "agents_message"),
 }
 NOT_CURABLE_HERE: dict[str, str] = {
+    DeficiencyKind.MEDALLION_GUARANTEE: (
+        "A medallion signature guarantee is given by the guarantor institution itself: ask "
+        "your bank or broker (a member of STAMP, SEMP or the NYSE MSP) to confirm it to the "
+        "exchange agent from its own login, giving this tender's reference, the signer's "
+        "name and the registered holder's name; or deliver the letter to the exchange agent "
+        "with the medallion stamp on it."
+    ),
+    DeficiencyKind.ENDORSEMENT: (
+        "Deliver to the exchange agent the notes endorsed, or a written instrument of "
+        "transfer, executed by the registered holder, with its signature guaranteed by an "
+        "eligible guarantor institution; the exchange agent records the cure when it has "
+        "them. Or, if you sign for the registered holder as its representative, correct the "
+        "signature: cure it with the capacity and the evidence of your authority."
+    ),
     DeficiencyKind.CERTIFICATES: (
         "The certificates cannot be changed on a letter already received: withdraw this "
         "tender and tender again listing the right certificates, before the offer expires."

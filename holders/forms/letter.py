@@ -3,6 +3,10 @@
 The boxes (LetterBoxesForm) are shared by the letter itself, the delivery that completes
 a guaranteed delivery and the cure forms; this module holds the letter as a holder
 submits it.
+
+Kept whole because the boxes' cross-checks (who signs, the guarantee it then needs, the
+instructions, the representations) read each other's values, and the cure forms reuse
+them box group by box group.
 """
 
 from __future__ import annotations
@@ -15,12 +19,14 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from exchange.models import (
+    REPRESENTATIVE_CAPACITIES,
     Channel,
     ExchangeOffer,
     MedallionProgram,
     NoteSeries,
     SignerCapacity,
     Tender,
+    same_name,
 )
 from exchange.services.base import DeskError
 from exchange.services.tenders import CertificateTendered, LetterOfTransmittal
@@ -54,6 +60,8 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "signer_name",
         "signer_capacity",
         "signed",
+        "authority_evidence",
+        "endorsed_or_instrument_of_transfer",
         "medallion_guarantor",
         "medallion_program",
     ),
@@ -136,6 +144,24 @@ class LetterBoxesForm(forms.Form):
         "I sign this letter of transmittal",
         "Ticking this box is your signature: the exchange agent records who signed, and when.",
         required="Sign the letter: tick the box.",
+    )
+    authority_evidence = TextField(
+        label="Evidence of authority delivered with this letter",
+        max_length=1000,
+        required=False,
+        multiline=True,
+        rows=2,
+        help_text="When you sign for the registered holder (as attorney-in-fact, trustee, "
+        "executor, guardian, officer or other representative): what shows your authority, "
+        "e.g. “power of attorney dated 3 May 2000”. Deliver the document itself to the "
+        "exchange agent.",
+    )
+    endorsed_or_instrument_of_transfer = checkbox_field(
+        "The notes are endorsed, or accompanied by a written instrument of transfer, executed "
+        "by the registered holder",
+        "Needed when the person signing is neither the registered holder nor its "
+        "representative; the registered holder's signature must then carry a medallion "
+        "guarantee.",
     )
     medallion_guarantor = forms.ModelChoiceField(
         label="Signature guaranteed by (eligible guarantor institution)",
@@ -288,13 +314,25 @@ class LetterBoxesForm(forms.Form):
                 check()
         return cleaned
 
+    def registered_name(self) -> str:
+        """The register's name for the notes (the holder's), never the letter's own Box 1."""
+        # The letter's form knows its holder; a delivery, its tender; a cure, its base.
+        tender = getattr(self, "tender", None) or self.base
+        holder = getattr(self, "holder", None) or (tender.holder if tender is not None else None)
+        return holder.name if holder is not None else ""
+
+    def signed_by_registered_holder(self) -> bool:
+        return self._value("signer_capacity") == SignerCapacity.REGISTERED_HOLDER and (
+            same_name(self._value("signer_name") or "", self.registered_name())
+        )
+
     def needs_medallion_guarantee(self) -> bool:
         """The prospectus's rule: no guarantee when the registered holder signs and the new
         notes go to it at its registered address (book-entry tenders: DTC's own rules)."""
         if self.channel == Channel.BOOK_ENTRY:
             return False
         special = any(self._value(n) for n in GROUPS["instructions"])
-        return self._value("signer_capacity") != SignerCapacity.REGISTERED_HOLDER or special
+        return not self.signed_by_registered_holder() or special
 
     def _add(self, name: str, message: str) -> None:
         """An error next to its box, or at the top when this form does not show that box
@@ -315,8 +353,35 @@ class LetterBoxesForm(forms.Form):
                 self._add(name_field, f"Give the name for the {what} instructions.")
 
     def _check_signature(self) -> None:
-        if {"signer_capacity", "medallion_guarantor", "medallion_program"} & set(self.errors):
+        if {"signer_name", "signer_capacity", "medallion_guarantor", "medallion_program"} & set(
+            self.errors
+        ):
             return  # a box that did not parse has its own message
+        capacity = self._value("signer_capacity")
+        if (
+            self.channel != Channel.BOOK_ENTRY
+            and capacity in REPRESENTATIVE_CAPACITIES
+            and not (self._value("authority_evidence") or "").strip()
+        ):
+            self._add(
+                "authority_evidence",
+                "You sign in a representative capacity: say what evidence of your authority "
+                "you deliver with this letter (e.g. the power of attorney).",
+            )
+        if (
+            self.channel != Channel.BOOK_ENTRY
+            and capacity == SignerCapacity.REGISTERED_HOLDER
+            and self.registered_name()
+            and not self.signed_by_registered_holder()
+            and not self._value("endorsed_or_instrument_of_transfer")
+        ):
+            self._add(
+                "signer_name",
+                f"The notes are registered to {self.registered_name()}: sign as "
+                f"{self.registered_name()}, or choose the capacity in which you sign for it. "
+                f"Anyone else needs the notes endorsed, or an instrument of transfer, by the "
+                f"registered holder, with a medallion signature guarantee.",
+            )
         guarantor = self._value("medallion_guarantor")
         program = self._value("medallion_program")
         if self.needs_medallion_guarantee() or self.require_medallion:

@@ -13,7 +13,7 @@ from exchange.models import (
     TENDER_OPEN_STATES,
 )
 from exchange.services.base import DeskError
-from exchange.services.withdrawals import receive_withdrawal
+from exchange.services.withdrawals import awaits_guarantee, receive_withdrawal
 from holders import selectors
 from holders.forms.fields import field_errors_summary
 from holders.forms.withdrawal import WithdrawalForm
@@ -88,6 +88,7 @@ def withdrawal(request: HttpRequest, holder: Holder, reference: str) -> HttpResp
             "notice": notice,
             "tender": notice.tender,
             "history": selectors.subject_history(notice, request.user),
+            "awaits_guarantee": awaits_guarantee(notice, notice.tender),
             "note_return": getattr(notice, "note_return", None),
         },
     )

@@ -75,7 +75,7 @@ def letter_data(**overrides: Any) -> dict[str, str]:
         "amount": "1,000,000",
         "certificates": "R08-0002 1,000,000",
         "registered_names": "Ardsley Pension Trust",
-        "signer_name": "J. Q. Trustee",
+        "signer_name": "Ardsley Pension Trust",
         "signer_capacity": "registered_holder",
         "signed": "on",
         "rep_full_authority": "on",

@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 
 from exchange.admin.base import DeskTransition, Outcome, money, ny_text
-from exchange.admin.forms import WaiverForm
+from exchange.admin.forms import MedallionStampForm, WaiverForm
 from exchange.models import (
     GuaranteedDelivery,
     NoteReturn,
@@ -17,7 +17,7 @@ from exchange.models import (
     WithdrawalNotice,
     WithdrawalState,
 )
-from exchange.services import guaranteed_deliveries, tenders, withdrawals
+from exchange.services import guaranteed_deliveries, guarantees, tenders, withdrawals
 from exchange.services.base import Actor
 from exchange.terms import calendars
 
@@ -83,7 +83,43 @@ def _process(
     )
 
 
+def _record_stamp(
+    notice: WithdrawalNotice, data: dict[str, Any], actor: Actor, now: dt.datetime
+) -> Outcome:
+    guarantees.record_stamp(
+        withdrawal_id=notice.pk,
+        institution_name=data["institution"],
+        program=data["program"],
+        stamp_number=data["stamp_number"],
+        actor=actor,
+        now=now,
+    )
+    notice = WithdrawalNotice.objects.get(pk=notice.pk)
+    return Outcome(
+        f"The medallion guarantee (stamp {data['stamp_number']}) is recorded on notice "
+        f"{notice.reference}, which is now {notice.get_state_display().lower()}."
+    )
+
+
+def _awaits_stamp(notice: WithdrawalNotice, now: dt.datetime) -> bool:
+    return notice.state == WithdrawalState.RECEIVED and withdrawals.awaits_guarantee(
+        notice, notice.tender
+    )
+
+
 WITHDRAWAL_TRANSITIONS: tuple[DeskTransition, ...] = (
+    DeskTransition(
+        name="record_stamp",
+        label="Record the medallion stamp",
+        allowed_now=_awaits_stamp,
+        consequence=lambda n, now: (
+            f"The letter of tender {n.tender.reference} was signed with a medallion guarantee, "
+            f"so this notice must be too. Recording the stamp on the paper notice, with its "
+            f"number, lets the notice be decided at once."
+        ),
+        perform=_record_stamp,
+        form_class=MedallionStampForm,
+    ),
     DeskTransition(
         name="process",
         label="Process",

@@ -16,6 +16,7 @@ from exchange.admin.forms import (
     DeficiencyWaiverForm,
     ExtendCureForm,
     LetterCorrectionForm,
+    MedallionStampForm,
     RejectTenderForm,
 )
 from exchange.admin.review import suggested_defects
@@ -27,7 +28,7 @@ from exchange.models import (
     Tender,
     TenderState,
 )
-from exchange.services import cure_periods, review
+from exchange.services import cure_periods, guarantees, review
 from exchange.services.base import Actor
 from exchange.terms import calendars
 
@@ -124,6 +125,31 @@ def _may_correct(tender: Tender, now: dt.datetime) -> bool:
     )
 
 
+def _record_stamp(tender: Tender, data: dict[str, Any], actor: Actor, now: dt.datetime) -> Outcome:
+    guarantees.record_stamp(
+        tender_id=tender.pk,
+        institution_name=data["institution"],
+        program=data["program"],
+        stamp_number=data["stamp_number"],
+        actor=actor,
+        now=now,
+    )
+    tender = Tender.objects.get(pk=tender.pk)
+    then = f" Tender {tender.reference} is now valid." if tender.state == TenderState.VALID else ""
+    return Outcome(
+        f"The medallion guarantee of {data['institution']} (stamp {data['stamp_number']}) is "
+        f"recorded on tender {tender.reference}.{then}"
+    )
+
+
+def _may_record_stamp(tender: Tender, now: dt.datetime) -> bool:
+    return (
+        tender.state in TENDER_OPEN_STATES
+        and tender.requires_medallion_guarantee
+        and not guarantees.letter_is_guaranteed(tender)
+    )
+
+
 TENDER_TRANSITIONS: tuple[DeskTransition, ...] = (
     DeskTransition(
         name="start_review",
@@ -191,6 +217,19 @@ TENDER_TRANSITIONS: tuple[DeskTransition, ...] = (
         ),
         perform=_extend_cure,
         form_class=ExtendCureForm,
+    ),
+    DeskTransition(
+        name="record_stamp",
+        label="Record the medallion stamp",
+        allowed_now=_may_record_stamp,
+        consequence=lambda t, now: (
+            f"The signature on the letter of {_tender_of(t)} is recorded as guaranteed by the "
+            f"institution whose medallion stamp is on the paper letter, with the stamp's "
+            f"number. Record only a stamp you have in hand; a guarantor with a portal login "
+            f"confirms its guarantee there itself."
+        ),
+        perform=_record_stamp,
+        form_class=MedallionStampForm,
     ),
     DeskTransition(
         name="correct_letter",

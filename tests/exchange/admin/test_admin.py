@@ -75,6 +75,7 @@ from tests.factories import (
     SeedOffer,
     book_entry_tender,
     build_seed_offer,
+    guarantee_letter,
     ny,
     paper_tender,
     staff_user,
@@ -277,6 +278,17 @@ def build_graph(seed: SeedOffer) -> Graph:
     )
     # A change made past the services (as from a shell): the database captures it.
     Tender.objects.filter(pk=withdrawn.pk).update(beneficial_owner="Captured")
+    # A letter with special delivery instructions, its signature guaranteed by the
+    # guarantor from its own login.
+    guaranteed = paper_tender(
+        seed,
+        DURING,
+        certificates=(("R08-0002", "1000000"),),
+        special_delivery_name="Custodian Bank",
+        special_delivery_address="2 Main Street",
+        medallion_guarantor=seed.guarantor,
+    )
+    guarantee_letter(seed, guaranteed, DURING)
     return Graph(seed, valid, deficient, withdrawn, withdrawal, gd)
 
 
@@ -876,7 +888,7 @@ def test_saving_the_letter_is_refused(
     response = client.post(url(tender, "change"), data)
     assert response.status_code == 403
     tender.refresh_from_db()
-    assert tender.signer_name == "J. Q. Trustee"
+    assert tender.signer_name == "Ardsley Pension Trust"
     assert tender.state == TenderState.RECEIVED
     assert tender.amount == Decimal("5000000")
     assert list(StateChange.objects.values_list("pk", "reason")) == before

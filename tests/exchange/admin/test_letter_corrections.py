@@ -42,7 +42,7 @@ def test_a_clerk_cannot_rewrite_a_signed_letter_through_the_change_form(
         )
     assert response.status_code == 403
     tender.refresh_from_db()
-    assert tender.signed and tender.signer_name == "J. Q. Trustee"
+    assert tender.signed and tender.signer_name == "Ardsley Pension Trust"
     assert StateChange.objects.count() == history
 
 
@@ -56,22 +56,24 @@ def test_a_correction_is_recorded_with_old_and_new_values(
             url,
             {
                 "box": "signer_name",
-                "value": "J. Q. Trustee, Jr.",
+                "value": "Ardsley Pension Trust, Jr.",
                 "reason": "The paper letter reads Jr.; keyed without it.",
             },
         )
     tender.refresh_from_db()
-    assert tender.signer_name == "J. Q. Trustee, Jr."
+    assert tender.signer_name == "Ardsley Pension Trust, Jr."
     change = StateChange.objects.get(action="exchange.tender.letter_corrected")
     assert change.actor_label == "clara" and change.at == DURING
-    assert "signer_name: 'J. Q. Trustee' → 'J. Q. Trustee, Jr.'" in change.reason
+    assert "signer_name: 'Ardsley Pension Trust' → 'Ardsley Pension Trust, Jr.'" in change.reason
     assert "keyed without it" in change.reason
     audit = [row for row in audit_history(seed.offer) if "exchange.tender.letter_corrected" in row]
-    assert audit and any("'J. Q. Trustee' → 'J. Q. Trustee, Jr.'" in cell for cell in audit[0])
+    assert audit and any(
+        "'Ardsley Pension Trust' → 'Ardsley Pension Trust, Jr.'" in cell for cell in audit[0]
+    )
     # Read at the clerk's own moment: a session idle since then would have ended.
     with time_machine.travel(DURING, tick=False):
         page = clerk_client.get(reverse("admin:exchange_tender_change", args=[tender.pk]))
-    assert "J. Q. Trustee, Jr." in page.content.decode()
+    assert "Ardsley Pension Trust, Jr." in page.content.decode()
 
 
 @pytest.mark.parametrize(
@@ -80,7 +82,10 @@ def test_a_correction_is_recorded_with_old_and_new_values(
         ({"box": "signed", "value": False, "reason": ""}, "Say why"),
         ({"box": "amount", "value": "1", "reason": "x"}, "not a box"),
         ({"box": "signed", "value": "no", "reason": "x"}, "yes or no"),
-        ({"box": "signer_name", "value": "J. Q. Trustee", "reason": "x"}, "nothing to correct"),
+        (
+            {"box": "signer_name", "value": "Ardsley Pension Trust", "reason": "x"},
+            "nothing to correct",
+        ),
     ],
 )
 def test_a_correction_the_service_refuses_changes_nothing(

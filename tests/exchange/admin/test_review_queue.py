@@ -30,7 +30,10 @@ def test_a_complete_letter_suggests_nothing(seed: SeedOffer) -> None:
     ("letter", "kind"),
     [
         ({"signed": False}, DeficiencyKind.SIGNATURE),
-        ({"signer_capacity": "attorney_in_fact"}, DeficiencyKind.MEDALLION_GUARANTEE),
+        (
+            {"signer_capacity": "attorney_in_fact", "authority_evidence": "Power of attorney"},
+            DeficiencyKind.MEDALLION_GUARANTEE,
+        ),
         ({"special_delivery_name": "Custodian Bank"}, DeficiencyKind.MEDALLION_GUARANTEE),
         ({"rep_ordinary_course": False}, DeficiencyKind.REPRESENTATIONS),
         ({"is_broker_dealer": True}, DeficiencyKind.BROKER_DEALER_ACKNOWLEDGMENT),

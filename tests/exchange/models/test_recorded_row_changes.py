@@ -29,7 +29,7 @@ def test_a_letter_changed_in_raw_sql_leaves_an_event_with_old_and_new(seed: Seed
     [event] = RecordedRowChange.objects.filter(table_name="exchange_tender", row_id=tender.pk)
     assert event.changes == {
         "signed": [True, False],
-        "signer_name": ["J. Q. Trustee", "John Q. Stranger"],
+        "signer_name": ["Ardsley Pension Trust", "John Q. Stranger"],
     }
     assert event.db_user
 

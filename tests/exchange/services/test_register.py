@@ -139,7 +139,7 @@ def test_new_notes_are_registered_as_the_special_issuance_instructions_say(seed)
     from exchange.services.exchange_date import run_exchange_date
     from exchange.services.offers import accept_offer
     from exchange.services.review import validate_tender
-    from tests.factories import CLERK, JOB, give_certificate, ny, paper_tender
+    from tests.factories import CLERK, JOB, give_certificate, guarantee_letter, ny, paper_tender
 
     give_certificate(seed.registered, seed.senior_2008, "R08-0009", "100000")
     tender = paper_tender(
@@ -151,6 +151,7 @@ def test_new_notes_are_registered_as_the_special_issuance_instructions_say(seed)
         # Special issuance needs the signature guaranteed: validity is a determination.
         medallion_guarantor=seed.guarantor,
     )
+    guarantee_letter(seed, tender, ny(2000, 6, 26, 10, 30))
     validate_tender(tender.pk, actor=CLERK, now=ny(2000, 6, 26, 11))
     from exchange.services.offers import expire_offer
 

@@ -163,7 +163,7 @@ def fill_letter(
 
 
 def fill_letter_boxes(page: Page, *, tin: str | None = "123-45-6789") -> None:
-    page.get_by_label("Name of the person signing").fill("J. Q. Trustee")
+    page.get_by_label("Name of the person signing").fill("Ardsley Pension Trust")
     page.get_by_label("I have full power and authority").check()
     page.get_by_label("I am not an affiliate").check()
     page.get_by_label("I am not a broker-dealer that owns").check()

@@ -116,7 +116,7 @@ def test_a_defect_flagged_in_the_admin_is_cured_in_the_portal(
     expect(page.get_by_text("Not yet in proper form")).to_be_visible()
     expect(page.get_by_text("Sign the letter as the notes are registered")).to_be_visible()
     page.get_by_role("link", name="Cure: Signature missing or not as registered").click()
-    page.get_by_label("Name of the person signing").fill("J. Q. Trustee")
+    page.get_by_label("Name of the person signing").fill("Ardsley Pension Trust")
     page.locator("#id_signed").check()
     page.get_by_role("button", name="Send the correction").click()
     # A holder's cure goes back to the desk; a clerk's check makes the tender valid.
@@ -124,7 +124,7 @@ def test_a_defect_flagged_in_the_admin_is_cured_in_the_portal(
     expect(page.locator(".state").first).to_have_text("In review")
     tender.refresh_from_db()
     assert tender.state == TenderState.IN_REVIEW
-    assert tender.signed and tender.signer_name == "J. Q. Trustee"
+    assert tender.signed and tender.signer_name == "Ardsley Pension Trust"
     assert tender.deficiencies.get().status == DeficiencyStatus.CURED
 
 

@@ -460,6 +460,9 @@ def test_control_characters_refused_in_names(seed: SeedOffer, name: str) -> None
     "name", ["Zoë Müller-Łukasiewicz", "陳美玲", "José Ñúñez", "O'Brien & Co."]
 )
 def test_names_in_any_script_are_accepted(seed: SeedOffer, name: str) -> None:
+    # The registered holder signs in its own name, whatever its script.
+    seed.registered.name = name
+    seed.registered.save(update_fields=["name"])
     form = letter_form(seed, letter_data(signer_name=name))
     assert form.is_valid(), form.errors
     assert form.submission().letter["signer_name"] == name
@@ -677,11 +680,13 @@ def test_cure_keeps_a_tin_already_given(seed: SeedOffer) -> None:
     assert "w9_tin_last4" not in form.letter()
 
 
-def test_cure_of_the_medallion_guarantee_requires_one(seed: SeedOffer) -> None:
-    tender = paper_tender(seed, ny(2000, 6, 20, 10))
-    data = {"signer_name": "J. Q. Trustee", "signer_capacity": "registered_holder", "signed": "on"}
-    form = CureForm(data, tender=tender, kind=DeficiencyKind.MEDALLION_GUARANTEE)
-    assert "asked for a medallion signature guarantee" in errors_of(form)["medallion_guarantor"][0]
+def test_a_medallion_guarantee_is_not_cured_by_the_holder_naming_a_guarantor() -> None:
+    # The guarantee is the guarantor's act: the holder has no boxes to fill for it, and
+    # is told how the institution gives it.
+    from holders.forms.cures import CURABLE, NOT_CURABLE_HERE
+
+    assert DeficiencyKind.MEDALLION_GUARANTEE not in CURABLE
+    assert "from its own login" in NOT_CURABLE_HERE[DeficiencyKind.MEDALLION_GUARANTEE]
 
 
 def test_cure_of_the_signature_checks_the_letters_instructions(seed: SeedOffer) -> None:
@@ -691,7 +696,11 @@ def test_cure_of_the_signature_checks_the_letters_instructions(seed: SeedOffer) 
         special_delivery_name="Custodian",
         special_delivery_address="1 Plaza",
     )
-    data = {"signer_name": "J. Q. Trustee", "signer_capacity": "registered_holder", "signed": "on"}
+    data = {
+        "signer_name": "Ardsley Pension Trust",
+        "signer_capacity": "registered_holder",
+        "signed": "on",
+    }
     form = CureForm(data, tender=tender, kind=DeficiencyKind.SIGNATURE)
     assert set(form.fields) == {"signer_name", "signer_capacity", "signed", "note"}
     assert "special issuance or delivery" in errors_of(form)["signer_capacity"][0]

@@ -27,7 +27,11 @@ pytestmark = pytest.mark.django_db
 
 ONE_SECOND = dt.timedelta(seconds=1)
 GD_DEADLINE = ny(2000, 7, 18)  # end of Monday July 17, three NYSE trading days after July 12
-SIGNED = {"signer_name": "J. Q. Trustee", "signer_capacity": "registered_holder", "signed": "on"}
+SIGNED = {
+    "signer_name": "Ardsley Pension Trust",
+    "signer_capacity": "registered_holder",
+    "signed": "on",
+}
 
 
 def _cure_url(tender: Tender) -> str:

@@ -20,7 +20,7 @@ from exchange.models import (
 )
 from exchange.services.review import CURABLE_BOXES, record_deficiencies
 from holders.forms.cures import CURABLE
-from tests.factories import CLERK, legacy_w9_deficiency, ny, paper_tender
+from tests.factories import CLERK, guarantee_letter, legacy_w9_deficiency, ny, paper_tender
 from tests.holders.conftest import EXPIRATION, Cast
 
 pytestmark = pytest.mark.django_db
@@ -113,26 +113,47 @@ def test_an_invalid_cure_records_nothing(cast: Cast, during: dt.datetime) -> Non
     assert Deficiency.objects.get().status == DeficiencyStatus.OPEN
 
 
-def test_curing_the_medallion_guarantee(cast: Cast, during: dt.datetime) -> None:
-    tender = deficient_tender(cast, DeficiencyKind.MEDALLION_GUARANTEE, signer_capacity="trustee")
-    response = cast.client(cast.ardsley).post(
+def test_a_medallion_guarantee_is_the_guarantors_to_give_not_the_holders_to_cure(
+    cast: Cast, during: dt.datetime
+) -> None:
+    # The rule changed on purpose: a holder once "cured" it by picking a guarantor from a
+    # dropdown. Now the holder is told how the guarantee is given, and the guarantor's own
+    # confirmation sends the tender back to the desk.
+    tender = deficient_tender(
+        cast,
+        DeficiencyKind.MEDALLION_GUARANTEE,
+        signer_capacity="trustee",
+        signer_name="J. Q. Trustee",
+        authority_evidence="Trust agreement, certified copy",
+        medallion_guarantor=cast.seed.guarantor,
+    )
+    client = cast.client(cast.ardsley)
+    response = client.post(
         cure_url(tender, DeficiencyKind.MEDALLION_GUARANTEE),
         {"medallion_guarantor": str(cast.seed.guarantor.pk), "medallion_program": "STAMP"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 404
+    status = client.get(reverse("portal:tender_status", args=[tender.reference])).content.decode()
+    assert "from its own login" in status
     tender.refresh_from_db()
-    assert tender.medallion_guarantor == cast.seed.guarantor
-    assert tender.state == TenderState.IN_REVIEW  # the desk checks the cure
+    assert tender.state == TenderState.DEFICIENT
+    guarantee_letter(cast.seed, tender, during)
+    tender.refresh_from_db()
+    assert tender.state == TenderState.IN_REVIEW  # the desk checks before it is valid
 
 
 def test_curing_one_of_two_leaves_the_tender_deficient(cast: Cast, during: dt.datetime) -> None:
     tender = deficient_tender(cast, DeficiencyKind.SIGNATURE, DeficiencyKind.REPRESENTATIONS)
     cast.client(cast.ardsley).post(
         cure_url(tender, DeficiencyKind.SIGNATURE),
-        {"signer_name": "Jane Q. Trustee", "signer_capacity": "registered_holder", "signed": "on"},
+        {
+            "signer_name": "Ardsley Pension Trust",
+            "signer_capacity": "registered_holder",
+            "signed": "on",
+        },
     )
     tender.refresh_from_db()
-    assert tender.signer_name == "Jane Q. Trustee"
+    assert tender.signer_name == "Ardsley Pension Trust"
     assert tender.state == TenderState.DEFICIENT
 
 

@@ -105,3 +105,18 @@ def test_desk_pages_show_hostile_data_as_text(cast: Cast, during: object) -> Non
     rendered = [assert_no_markup(client, url) for url in pages]
     assert any(ESCAPED[0] in html for html in rendered)
     assert StateChange.objects.exists()
+
+
+def test_the_guarantors_page_shows_hostile_names_as_text(cast: Cast, during: object) -> None:
+    # The letters naming the guarantor list their signer and registered holder.
+    Holder.objects.filter(pk=cast.seed.registered.pk).update(name=NAME)
+    tender = paper_tender(
+        cast.seed,
+        DURING,
+        signer_name=SIGNER,
+        signer_capacity="attorney_in_fact",
+        authority_evidence=NAME,
+        medallion_guarantor=cast.seed.guarantor,
+    )
+    html = assert_no_markup(cast.client(cast.empire), reverse("portal:guarantees"))
+    assert tender.reference in html and "&lt;img src=x" in html
