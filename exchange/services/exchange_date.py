@@ -38,6 +38,7 @@ from exchange.services.base import (
     history_rows_for_ids,
     lock_offer_shared,
     move_tenders_in_bulk,
+    refresh_planner_statistics,
 )
 from exchange.services.conditions import held_back_series
 from exchange.services.cure_periods import cure_window_open
@@ -452,6 +453,10 @@ def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> Excha
     result.accepted = accept_valid_tenders(offer, actor=actor, now=now)
     result.notes.extend(f"held back: {line}" for line in _held_back_notes(offer))
     result.returned_not_accepted = reject_deficient_tenders(offer, actor=actor, now=now)
+    if result.accepted:
+        # Acceptance has just moved every valid tender and added a delivery each: the
+        # dispatch's chunk statements are planned on statistics that fit what it reads.
+        refresh_planner_statistics(Tender, NewNoteDelivery)
     result.deliveries_dispatched = dispatch_new_notes(offer, actor=actor, now=now)
     holds = record_exchange_completed_if_due(offer.pk, actor=actor, now=now)
     if not holds:

@@ -1,0 +1,148 @@
+"""The exchange date refreshes the planner's statistics between acceptance and dispatch.
+
+Acceptance moves every valid tender and adds a new-note delivery each; statistics gathered
+before it say no tender is accepted and no delivery exists, and the dispatch's chunk
+statements were then planned to read the whole (offer, state) index, or every delivery,
+once per chunk (the exchange date took 50 s for 100,000 tenders instead of 23 s). What is
+checked here is that the statistics describe the tables as the dispatch finds them, not
+how long anything takes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from exchange.demo.synthetic import synthetic_offer, synthetic_valid_tenders
+from exchange.models import OfferState, Tender, TenderState
+from exchange.services.base import chunk_key_condition
+from exchange.services.exchange_date import run_exchange_date
+from exchange.services.offers import expire_offer
+from exchange.services.review import validate_tender
+from tests.factories import CLERK, JOB, SeedOffer, book_entry_tender, ny
+
+DURING = ny(2000, 6, 26, 10)
+# A chunk small beside the offer, as 2,000 is beside 100,000 on the exchange date.
+STALE_TENDERS = 6000
+CHUNK = 200
+EXPIRATION = ny(2000, 7, 12, 17)
+EXCHANGE_DAY = ny(2000, 7, 13, 9)
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="planner statistics are PostgreSQL's"
+)
+
+
+def _state_statistics() -> list[str]:
+    """The most common values of exchange_tender.state in the planner's statistics."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_vals::text::text[] FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = 'exchange_tender' "
+            "AND attname = 'state'"
+        )
+        row = cursor.fetchone()
+    return list(row[0] or []) if row else []
+
+
+def _delivery_rows_counted() -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'exchange_newnotedelivery'")
+        return float(cursor.fetchone()[0])
+
+
+@pytest.fixture
+def auto(seed: SeedOffer) -> SeedOffer:
+    seed.offer.acceptance_automatic = True
+    seed.offer.save(update_fields=["acceptance_automatic"])
+    return seed
+
+
+@pytest.mark.django_db
+def test_statistics_are_gathered_after_acceptance_before_dispatch(auto: SeedOffer) -> None:
+    for amount in ("10000000", "20000000", "30000000"):
+        validate_tender(book_entry_tender(auto, DURING, amount=amount).pk, actor=CLERK, now=DURING)
+    expire_offer(auto.offer.pk, actor=JOB, now=EXPIRATION)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE exchange_tender, exchange_newnotedelivery")
+    assert TenderState.ACCEPTED not in _state_statistics()
+
+    result = run_exchange_date(auto.offer.pk, actor=JOB, now=EXCHANGE_DAY)
+
+    assert result.accepted == 3 and result.deliveries_dispatched == 3
+    auto.offer.refresh_from_db()
+    assert auto.offer.state == OfferState.COMPLETED
+    # Every tender ends exchanged, so statistics that list them as accepted were gathered
+    # after acceptance and before dispatch, which is when the dispatch is planned.
+    assert TenderState.ACCEPTED in _state_statistics()
+    assert _delivery_rows_counted() >= 3
+
+
+@pytest.mark.django_db
+def test_a_run_that_accepts_nothing_leaves_the_statistics_to_autovacuum(
+    auto: SeedOffer,
+) -> None:
+    """The job runs on every tick while a withdrawal awaits a clerk: only a run that has
+    moved tenders pays for a fresh sample."""
+    expire_offer(auto.offer.pk, actor=JOB, now=EXPIRATION)
+    with CaptureQueriesContext(connection) as queries:
+        result = run_exchange_date(auto.offer.pk, actor=JOB, now=EXCHANGE_DAY)
+    assert result.accepted == 0
+    assert not [
+        q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("ANALYZE")
+    ]
+
+
+def _scans(plan: dict) -> list[tuple[str, str]]:
+    """(node type, index name) of every scan in an EXPLAIN (FORMAT JSON) plan tree."""
+    found = []
+    if "Scan" in plan["Node Type"]:
+        found.append((plan["Node Type"], plan.get("Index Name", "")))
+    for child in plan.get("Plans", []):
+        found.extend(_scans(child))
+    return found
+
+
+@pytest.mark.django_db
+def test_a_chunk_is_read_by_its_keys_even_on_statistics_from_before_the_step() -> None:
+    """Statistics gathered while every tender was valid, then every tender accepted: the
+    dispatch's guarded UPDATE still reads the chunk from the primary key, not the whole
+    (offer, state) index it would choose for `id = ANY(keys)` on those statistics."""
+    expiration = ny(2000, 7, 12, 17)
+    offer, series = synthetic_offer(
+        "stale-statistics", expiration=expiration, commenced=expiration - dt.timedelta(days=35)
+    )
+    synthetic_valid_tenders(offer, series, STALE_TENDERS, received_at=DURING)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE exchange_tender")
+        cursor.execute(
+            "UPDATE exchange_tender SET state = %s WHERE offer_id = %s",
+            [TenderState.ACCEPTED, offer.pk],
+        )
+    ids = list(
+        Tender.objects.filter(offer=offer)
+        .order_by("id")
+        .values_list("id", flat=True)[CHUNK : 2 * CHUNK]
+    )
+    keys, params = chunk_key_condition(ids)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) UPDATE exchange_tender SET state = %s "
+            f"WHERE {keys} AND state = %s RETURNING id",
+            [TenderState.EXCHANGED, *params, TenderState.ACCEPTED],
+        )
+        raw = cursor.fetchone()[0]
+    plan = (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
+    assert [index for _, index in _scans(plan)] == ["exchange_tender_pkey"]
+
+
+def test_scattered_keys_are_still_found_one_by_one() -> None:
+    assert chunk_key_condition([1, 2, 3]) == (
+        "id BETWEEN %s AND %s AND id + 0 = ANY(%s)",
+        [1, 3, [1, 2, 3]],
+    )
+    assert chunk_key_condition([1, 500, 9000]) == ("id = ANY(%s)", [[1, 500, 9000]])
