@@ -107,8 +107,40 @@ class Browser:
         return match.group(1) if status == 200 and match else ""
 
 
+@dataclass
+class Clock:
+    """When the rush ends, set once every holder has signed in."""
+
+    until: float = 0.0
+    cpu_at_start: float = 0.0
+
+
+def server_cpu_seconds(master: int) -> float:
+    """User and system CPU of the gunicorn master and its workers, from /proc (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        pid, ppid = int(entry), int(fields[1])
+        if pid == master or ppid == master:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
 def holder_loop(
-    run: HolderRun, offer_slug: str, certificate: str, name: str, until: float, think: float
+    run: HolderRun,
+    offer_slug: str,
+    certificate: str,
+    name: str,
+    clock: Clock,
+    think: float,
+    start: threading.Barrier,
 ) -> None:
     browser = Browser(run)
     token = browser.form("/accounts/login/")
@@ -117,8 +149,10 @@ def holder_loop(
         "/accounts/login/",
         {"csrfmiddlewaretoken": token, "username": run.username, "password": PASSWORD},
     )
-    # Signing in hashes the password (PBKDF2, slow on purpose): counted apart.
+    # Signing in hashes the password (PBKDF2, slow on purpose): counted apart, its CPU too.
     run.sign_in, run.latencies = run.latencies, []
+    start.wait()
+    until = clock.until
     rng = random.Random(run.username)
     letter_path = f"/offers/{offer_slug}/series/senior/letter-of-transmittal/"
     for i in range(MAX_REQUESTS_PER_HOLDER):
@@ -265,19 +299,29 @@ def main() -> None:
             except OSError:
                 time.sleep(0.3)
         runs = [HolderRun(username) for username, _, _ in cast]
-        until = time.monotonic() + args.seconds
-        started = time.perf_counter()
+        clock = Clock()
+        times: dict[str, float] = {}
+
+        def begin() -> None:
+            # Every holder has signed in: the rush (and its clock and CPU count) starts now.
+            clock.cpu_at_start = server_cpu_seconds(server.pid)
+            clock.until = time.monotonic() + args.seconds
+            times["started"] = time.perf_counter()
+
+        start = threading.Barrier(len(runs), action=begin)
         threads = [
             threading.Thread(
-                target=holder_loop, args=(run, offer_slug, certificate, name, until, args.think)
+                target=holder_loop,
+                args=(run, offer_slug, certificate, name, clock, args.think, start),
             )
             for run, (_, certificate, name) in zip(runs, cast, strict=True)
         ]
         for thread in threads:
             thread.start()
         for thread in threads:
-            thread.join(args.seconds + 60)
-        elapsed = time.perf_counter() - started
+            thread.join(args.seconds + 120)
+        elapsed = time.perf_counter() - times["started"]
+        cpu = server_cpu_seconds(server.pid) - clock.cpu_at_start
         latencies = sorted(latency for run in runs for latency in run.latencies)
         errors = [error for run in runs for error in run.errors]
         p50 = statistics.median(latencies) * 1000 if latencies else 0.0
@@ -287,6 +331,10 @@ def main() -> None:
         )
         print(
             f"  latency: p50 {p50:.1f} ms, p99 {p99:.1f} ms, max {latencies[-1] * 1000 if latencies else 0:.1f} ms"
+        )
+        print(
+            f"  server CPU (gunicorn master and workers, user + system): {cpu:.1f} s, "
+            f"{cpu * 1000 / max(len(latencies), 1):.1f} ms a request"
         )
         sign_ins = sorted(latency for run in runs for latency in run.sign_in)
         print(

@@ -102,6 +102,7 @@ def client_ip(request: HttpRequest) -> str:
 # --- sessions that end ----------------------------------------------------------------------
 
 LAST_SEEN_KEY = "desk_last_seen"
+LAST_SEEN_STEP = 60.0  # seconds, at most
 SIGNED_IN_KEY = "desk_signed_in_at"
 
 
@@ -157,7 +158,13 @@ class SessionTimeoutMiddleware:
                 )
             if reason is not None:
                 return self._signed_out(request, reason)
-            session[LAST_SEEN_KEY] = now.timestamp()
+            # The idle clock moves in steps (a minute, or a tenth of a shorter limit): a
+            # session saved on every request is a write and a commit per page in a
+            # deadline rush. A stamp up to a step old only ever signs out earlier, never
+            # later, than the limit.
+            step = min(LAST_SEEN_STEP, idle_limit(user).total_seconds() / 10)
+            if last_seen is None or now.timestamp() - last_seen >= step:
+                session[LAST_SEEN_KEY] = now.timestamp()
             session.setdefault(SIGNED_IN_KEY, now.timestamp())
         return self.get_response(request)
 

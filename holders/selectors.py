@@ -326,6 +326,48 @@ def positions(holder: Holder, offer: ExchangeOffer, on: dt.date) -> list[SeriesP
     return list(result.values())
 
 
+def position_in(holder: Holder, series: NoteSeries, on: dt.date) -> SeriesPosition:
+    """One series as the holder stands in it on `on`, for the letter's page: its original
+    holdings, what it tendered, and each certificate's free amount. Three queries (the
+    offer's positions() reads every series and the new notes; a letter needs neither)."""
+    position = SeriesPosition(series=series)
+    holdings = list(
+        Holding.objects.original()
+        .of_record_on(on)
+        .filter(holder=holder, series=series)
+        .order_by("form", "certificate_number", "beneficial_owner")
+    )
+    position.holdings = holdings
+    position.held = sum((h.amount for h in holdings), ZERO)
+    position.tendered = (
+        Tender.objects.filter(holder=holder, series=series, state__in=COUNTED_STATES).aggregate(
+            total=Sum(F("amount") - F("withdrawn_amount"))
+        )["total"]
+        or ZERO
+    )
+    certificates = sorted(
+        (h for h in holdings if h.form == HoldingForm.CERTIFICATE),
+        key=lambda h: h.certificate_number,
+    )
+    if certificates:
+        on_certificates = dict(
+            TenderedCertificate.objects.filter(
+                tender__holder=holder, tender__series=series, tender__state__in=COUNTED_STATES
+            )
+            .values_list("certificate_number")
+            .annotate(total=Sum(F("amount") - F("withdrawn_amount")))
+        )
+        position.certificates = [
+            CertificateLine(
+                holding=h,
+                tendered=on_certificates.get(h.certificate_number, ZERO),
+                free=max(h.amount - on_certificates.get(h.certificate_number, ZERO), ZERO),
+            )
+            for h in certificates
+        ]
+    return position
+
+
 # --- history, in words a holder reads -------------------------------------------------------
 
 _WORDS: dict[str, str] = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django_fsm import can_proceed
 
 from exchange.models import (
@@ -103,32 +103,31 @@ _FORM_OF_CHANNEL = {
 }
 
 
-def _open_tendered(holder: Holder, series: NoteSeries, channel: str | None = None) -> Decimal:
-    tenders = Tender.objects.filter(
-        holder=holder, series=series, state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED]
-    )
-    if channel is not None:
-        tenders = tenders.filter(channel=channel)
-    total = tenders.aggregate(total=Sum(F("amount") - F("withdrawn_amount")))["total"]
-    return total or Decimal("0")
-
-
-def _held(holder: Holder, series: NoteSeries, on: dt.date, form: str | None = None) -> Decimal:
-    holdings = Holding.objects.original().of_record_on(on).filter(holder=holder, series=series)
-    if form is not None:
-        holdings = holdings.filter(form=form)
-    return holdings.aggregate(total=Sum("amount"))["total"] or Decimal("0")
-
-
 def available_to_tender(
     holder: Holder, series: NoteSeries, on: dt.date, channel: str | None = None
 ) -> Decimal:
     """What the holder holds of the series on `on`, less what it has tendered and not
-    withdrawn; for a paper or book-entry tender, also within that kind of holding."""
-    free = _held(holder, series, on) - _open_tendered(holder, series)
+    withdrawn; for a paper or book-entry tender, also within that kind of holding.
+
+    Two queries (each sum and its share of one kind in one pass): every letter runs this
+    under the holder's lock, in a deadline rush too."""
     form = _FORM_OF_CHANNEL.get(channel) if channel else None
+    zero = Decimal("0")
+    held = (
+        Holding.objects.original()
+        .of_record_on(on)
+        .filter(holder=holder, series=series)
+        .aggregate(all=Sum("amount"), of_form=Sum("amount", filter=Q(form=form or "")))
+    )
+    tendered = Tender.objects.filter(
+        holder=holder, series=series, state__in=[*TENDER_OPEN_STATES, TenderState.ACCEPTED]
+    ).aggregate(
+        all=Sum(F("amount") - F("withdrawn_amount")),
+        of_channel=Sum(F("amount") - F("withdrawn_amount"), filter=Q(channel=channel or "")),
+    )
+    free = (held["all"] or zero) - (tendered["all"] or zero)
     if form is not None:
-        free = min(free, _held(holder, series, on, form) - _open_tendered(holder, series, channel))
+        free = min(free, (held["of_form"] or zero) - (tendered["of_channel"] or zero))
     return free
 
 

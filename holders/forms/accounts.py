@@ -13,12 +13,14 @@ from django.core.exceptions import ValidationError
 from exchange.models import (
     MedallionProgram,
 )
-from holders.forms.fields import USERNAME_PATTERN, TextField
+from holders.forms.fields import PORTAL_RENDERER, USERNAME_PATTERN, PortalForm, TextField
 from holders.models import HolderKind
 from holders.services import SignUp
 
 
 class PortalLoginForm(AuthenticationForm):
+    default_renderer = PORTAL_RENDERER
+
     """Django's sign-in (it passes the request to authenticate(), as django-axes needs)."""
 
     error_messages = {
@@ -29,6 +31,8 @@ class PortalLoginForm(AuthenticationForm):
 
 
 class PortalSetPasswordForm(SetPasswordForm):
+    default_renderer = PORTAL_RENDERER
+
     """Django's set-password form with its help as plain text: the portal renders every
     help text escaped, so none may carry markup."""
 
@@ -39,7 +43,7 @@ class PortalSetPasswordForm(SetPasswordForm):
         )
 
 
-class SignUpForm(forms.Form):
+class SignUpForm(PortalForm):
     username = forms.CharField(
         label="Login name",
         max_length=40,
@@ -130,7 +134,7 @@ class SignUpForm(forms.Form):
         )
 
 
-class PasswordResetRequestForm(forms.Form):
+class PasswordResetRequestForm(PortalForm):
     email = forms.EmailField(
         label="E-mail address the exchange agent has for you",
         max_length=254,

@@ -23,6 +23,7 @@ from holders.forms.fields import (
     AmountField,
     CertificateLinesField,
     IsoDateField,
+    PortalForm,
     TextField,
     checkbox_field,
     money_text,
@@ -36,7 +37,7 @@ from holders.forms.letter import (
 from holders.selectors import CertificateLine
 
 
-class GuaranteedDeliveryForm(forms.Form):
+class GuaranteedDeliveryForm(PortalForm):
     """A notice of guaranteed delivery, executed by an eligible guarantor institution."""
 
     # Typed, as on the paper notice: a guarantor never gets a list of the register. The

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
-from holders.forms.fields import TextField, checkbox_field
+from holders.forms.fields import PortalForm, TextField, checkbox_field
 
 
-class GuaranteeForm(forms.Form):
+class GuaranteeForm(PortalForm):
     reference = forms.CharField(
         label="Reference of the letter of transmittal or notice of withdrawal",
         max_length=16,

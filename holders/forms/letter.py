@@ -36,6 +36,8 @@ from holders.forms.fields import (
     AmountField,
     CertificateEntry,
     CertificateLinesField,
+    PortalForm,
+    ShortModelChoiceField,
     TextField,
     WholeNumberField,
     checkbox_field,
@@ -82,7 +84,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
 }
 
 
-class LetterBoxesForm(forms.Form):
+class LetterBoxesForm(PortalForm):
     """The boxes of a letter of transmittal that are the holder's to fill in.
 
     Used whole by the letter (and by the delivery completing a guaranteed delivery), and
@@ -163,7 +165,7 @@ class LetterBoxesForm(forms.Form):
         "representative; the registered holder's signature must then carry a medallion "
         "guarantee.",
     )
-    medallion_guarantor = forms.ModelChoiceField(
+    medallion_guarantor = ShortModelChoiceField(
         label="Signature guaranteed by (eligible guarantor institution)",
         queryset=Holder.objects.filter(kind=HolderKind.ELIGIBLE_GUARANTOR).order_by("name"),
         required=False,

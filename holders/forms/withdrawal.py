@@ -6,7 +6,6 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
 
 from exchange.models import (
@@ -15,7 +14,7 @@ from exchange.models import (
     WithdrawalNotice,
 )
 from exchange.services.withdrawals import NoticeOfWithdrawal, missing_elements
-from holders.forms.fields import AmountField, TextField, checkbox_field, money_text
+from holders.forms.fields import AmountField, PortalForm, TextField, checkbox_field, money_text
 
 # The prospectus numbers the six elements; missing_elements names them by number.
 ELEMENT_FIELDS = {
@@ -28,7 +27,7 @@ ELEMENT_FIELDS = {
 }
 
 
-class WithdrawalForm(forms.Form):
+class WithdrawalForm(PortalForm):
     """A notice of withdrawal with the six elements the prospectus requires."""
 
     tendering_person_name = TextField(

@@ -64,15 +64,12 @@ def tender_form(request: HttpRequest, holder: Holder, slug: str, series_slug: st
         return closed_page(
             request, holder, f"Letter of transmittal — {series.name}", closed, offer_url(offer)
         )
-    lines = selectors.certificate_lines(holder, series, calendars.ny_date(now))
-    position = next(
-        p for p in selectors.positions(holder, offer, calendars.ny_date(now)) if p.series == series
-    )
+    position = selectors.position_in(holder, series, calendars.ny_date(now))
     form = LetterOfTransmittalForm(
         request.POST or None,
         holder=holder,
         series=series,
-        certificate_lines=lines,
+        certificate_lines=position.certificates,
         available=position.available,
     )
     if request.method == "POST" and form.is_valid():

@@ -151,6 +151,29 @@ def test_the_idle_limits_are_settings(holder_client: Client, settings: Any) -> N
 
 
 @pytest.mark.django_db
+def test_the_idle_clock_is_saved_once_a_minute_not_on_every_page(
+    holder_client: Client,
+) -> None:
+    """A page does not write the session when its idle stamp is under a minute old (a
+    write and a commit per page in a rush); the limit then counts from that stamp, so the
+    holder is signed out at most a minute early, never late."""
+    from django.contrib.sessions.models import Session
+
+    home = reverse("portal:prospectus")
+    _get(holder_client, home, SIGNED_IN + SECOND)
+    key = holder_client.session.session_key
+    saved = Session.objects.get(session_key=key).expire_date
+    _get(holder_client, home, SIGNED_IN + 30 * SECOND)
+    assert Session.objects.get(session_key=key).expire_date == saved  # not written
+    stamped = SIGNED_IN + 61 * SECOND
+    _get(holder_client, home, stamped)
+    assert Session.objects.get(session_key=key).expire_date != saved  # a minute on: written
+    _get(holder_client, home, stamped + 59 * SECOND)  # not written: the stamp stays
+    # The limit counts from the stamp: an hour after it, though the last page was 59 s later.
+    assert _get(holder_client, home, stamped + dt.timedelta(minutes=60)).status_code == 302
+
+
+@pytest.mark.django_db
 def test_a_busy_session_ends_at_its_absolute_lifetime(holder_client: Client) -> None:
     home = reverse("portal:prospectus")
     at = SIGNED_IN
