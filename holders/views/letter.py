@@ -18,7 +18,6 @@ from exchange.models import (
     Deficiency,
     DeficiencyKind,
     DeficiencyStatus,
-    ExchangeOffer,
     GuaranteedDelivery,
     GuaranteedDeliveryState,
     NoteSeries,
@@ -44,9 +43,10 @@ from holders.views.common import (
 
 
 def series_or_404(slug: str, series_slug: str) -> NoteSeries:
-    offer = get_object_or_404(ExchangeOffer.objects.select_related("issuer"), slug=slug)
+    # One query for the offer, its issuer and the series (every letter page and
+    # submission comes through here).
     return get_object_or_404(
-        NoteSeries.objects.select_related("offer__issuer"), offer=offer, slug=series_slug
+        NoteSeries.objects.select_related("offer__issuer"), offer__slug=slug, slug=series_slug
     )
 
 
