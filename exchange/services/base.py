@@ -6,13 +6,16 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 
 from exchange.models import ActorKind, ExchangeOffer, StateChange
+
+if TYPE_CHECKING:
+    from holders.models import Holder
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ def lock_offer_of_tender(tender_id: int) -> ExchangeOffer:
     return lock_offer_shared(Tender.objects.values_list("offer_id", flat=True).get(pk=tender_id))
 
 
-def lock_holder_for_claim(holder_id: int) -> None:
+def lock_holder_for_claim(holder_id: int) -> Holder:
     """Serialise every claim on a holder's notes: a letter, the delivery completing a
     guaranteed delivery, a cure that names certificates, a book-entry (ATOP) tender.
 
@@ -83,7 +86,8 @@ def lock_holder_for_claim(holder_id: int) -> None:
     """
     from holders.models import Holder
 
-    Holder.objects.select_for_update().filter(pk=holder_id).values_list("pk", flat=True).get()
+    # The row itself, locked and read in one statement: the caller reads the holder anyway.
+    return Holder.objects.select_for_update().get(pk=holder_id)
 
 
 def require_aware(now: dt.datetime) -> dt.datetime:

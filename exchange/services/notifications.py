@@ -50,10 +50,13 @@ def _sign_off(tender: Tender) -> str:
     )
 
 
-def tender_received(tender_id: int) -> None:
+def tender_received(tender: Tender) -> None:
+    """The receipt of a tender just recorded: the caller has its holder, series and offer
+    in hand (a letter in a deadline rush reads nothing more for its notice)."""
+    t = tender
     _queue(
         "tender_received",
-        (
+        [
             (
                 t.holder,
                 f"Tender {t.reference} received: ${t.amount:,.2f} {t.series.name}",
@@ -62,8 +65,7 @@ def tender_received(tender_id: int) -> None:
                 f"It stays tendered unless you withdraw it before "
                 f"{calendars.format_ny(t.offer.expiration_at)}." + _sign_off(t),
             )
-            for t in _tenders([tender_id])
-        ),
+        ],
     )
 
 

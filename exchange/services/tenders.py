@@ -236,8 +236,7 @@ def receive_tender(
     # Lock the holder: concurrent claims on one holder's notes are serialised (letters,
     # guaranteed-delivery completions: base.lock_holder_for_claim), so two claims racing
     # each other cannot together tender more than the holding.
-    lock_holder_for_claim(holder_id)
-    holder = Holder.objects.get(pk=holder_id)
+    holder = lock_holder_for_claim(holder_id)
     if holder.kind == HolderKind.ELIGIBLE_GUARANTOR:
         raise DeskError(
             "An eligible guarantor institution guarantees tenders; it does not tender notes."
@@ -309,7 +308,7 @@ def receive_tender(
         offer=offer,
     )
     apply_certified_w9(holder, tender, actor=actor, now=now)
-    notifications.tender_received(tender.pk)
+    notifications.tender_received(tender)
     return tender
 
 
@@ -324,7 +323,8 @@ def apply_certified_w9(holder: Holder, tender: Tender, *, actor: Actor, now: dt.
         new = TinStatus.CERTIFIED
     else:
         return
-    old = Holder.objects.values_list("tin_status", flat=True).get(pk=holder.pk)
+    # The caller read the holder under its lock: its status is the current one.
+    old = holder.tin_status
     if old != TinStatus.NOT_CERTIFIED or old == new:
         return
     Holder.objects.filter(pk=holder.pk).update(tin_status=new)
