@@ -240,7 +240,8 @@ SERVER_EMAIL = env_str("SERVER_EMAIL", "tender-desk@localhost")
 # counts failures per (username, IP address) pair and locks that pair out for a while.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, reading the login's holder in the same query.
+    "holders.auth.HolderAwareModelBackend",
 ]
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)

@@ -50,7 +50,11 @@ def holder_for(user: AbstractBaseUser | AnonymousUser) -> Holder | None:
     # A desk login acts for no holder, even if a row was linked to it by hand.
     if user.is_staff or user.is_superuser:
         return None
-    return Holder.objects.filter(user=user).first()
+    # Read with the login by the session's backend (holders.auth); otherwise one query.
+    try:
+        return user.holder  # type: ignore[union-attr]
+    except Holder.DoesNotExist:
+        return None
 
 
 # --- what a holder may see and act on ---------------------------------------------------

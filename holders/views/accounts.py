@@ -45,7 +45,7 @@ class AcceptInviteView(auth_views.PasswordResetConfirmView):
     form_class = PortalSetPasswordForm
     post_reset_login = True
     # Two backends are configured (django-axes first): name the one that signs in.
-    post_reset_login_backend = "django.contrib.auth.backends.ModelBackend"
+    post_reset_login_backend = "holders.auth.HolderAwareModelBackend"
     success_url = reverse_lazy("portal:home")
 
     def get_user(self, uidb64: str) -> Any:
