@@ -6,6 +6,11 @@ UPDATE with the state it expects in the WHERE clause, so a second worker running
 same step waits, then finds those rows no longer match and moves on. A crash loses
 at most the chunk in flight (rolled back); the next run picks up what is left. So
 every tendered note ends exactly once as delivered or returned.
+
+Kept whole because the steps share one chunk protocol (the offer's shared lock, the rows
+locked with the state they expect, keyset pagination) and one order, and whether a crash
+or a stop order between two of them leaves every note accounted for can only be checked
+by reading them side by side.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The register after the exchange date: what each chunk of exchanged tenders does to the
 holders' original certificates and DTC positions, and the new notes it enters.
 
-Called by exchange_date.dispatch_new_notes inside the chunk's transaction, after the
-tenders are locked (lock order: offer, tenders, then holdings).
+Called by exchange_date.exchange_valid_tenders (and dispatch_new_notes) inside the chunk's
+transaction, after the tenders are locked (lock order: offer, tenders, then holdings).
 """
 
 from __future__ import annotations
