@@ -51,7 +51,7 @@ from exchange.services.base import (
 from exchange.services.conditions import held_back_series
 from exchange.services.cure_periods import cure_window_open
 from exchange.services.offers import accept_offer, complete_offer
-from exchange.services.register import enter_exchange_on_register
+from exchange.services.register import LiveAmounts, enter_exchange_on_register
 from exchange.terms import calendars
 
 log = logging.getLogger(__name__)
@@ -147,8 +147,8 @@ def exchange_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.dateti
             if not ids:
                 return total
             after = ids[-1]
-            moved = _accept_and_deliver(ids, offer_id=offer.pk, actor=actor, now=now)
-            enter_exchange_on_register(offer, moved, actor=actor, now=now)
+            moved, live = _accept_and_deliver(ids, offer_id=offer.pk, actor=actor, now=now)
+            enter_exchange_on_register(offer, moved, actor=actor, now=now, live=live)
             notifications.tenders_accepted(moved)
             total += len(moved)
         pause_between_chunks()
@@ -160,10 +160,11 @@ EXCHANGED_REASON = "New notes delivered."
 
 def _accept_and_deliver(
     ids: list[int], *, offer_id: int, actor: Actor, now: dt.datetime
-) -> list[int]:
+) -> tuple[list[int], LiveAmounts | None]:
     """For locked tenders of one chunk: valid → exchanged, guarded by `state = 'valid'`,
     with the delivery of the live amount (recorded and delivered `now`) and the two
-    history rows of each, accepted then exchanged. Returns the ids moved, in order."""
+    history rows of each, accepted then exchanged. Returns the ids moved, in order, and
+    (on PostgreSQL) what they draw by holder and series, for the register."""
     if connection.vendor != "postgresql":
         # The demo's SQLite: the same rows, through the two bulk transitions.
         moved = list(
@@ -197,7 +198,7 @@ def _accept_and_deliver(
             reason=EXCHANGED_REASON,
             offer_id=offer_id,
         )
-        return moved
+        return moved, None
     # One statement: the guarded UPDATE hands the rows it moved to the INSERT of their
     # deliveries and to the INSERT of their history. Both history rows of a tender are
     # kept, in order (every `accepted` row of the chunk before its `exchanged` rows, ids
@@ -218,7 +219,7 @@ def _accept_and_deliver(
             WITH moved AS (
                 UPDATE {Tender._meta.db_table} SET state = %s
                 WHERE {keys} AND state = %s
-                RETURNING id, series_id, amount - withdrawn_amount AS live, channel,
+                RETURNING id, holder_id, series_id, amount - withdrawn_amount AS live, channel,
                     registered_names, special_issuance_name, special_issuance_address,
                     special_delivery_address
             ), delivered AS (
@@ -241,7 +242,10 @@ def _accept_and_deliver(
                 ) AS step (n, action, from_state, to_state, reason)
                 ORDER BY step.n, id
             )
-            SELECT id FROM moved ORDER BY id
+            -- What the register draws from each position, summed here from the rows
+            -- moved rather than read again from the table.
+            SELECT holder_id, series_id, channel = %s, SUM(live), array_agg(id)
+            FROM moved GROUP BY 1, 2, 3
             """,
             [
                 str(TenderState.EXCHANGED),
@@ -259,9 +263,14 @@ def _accept_and_deliver(
                 str(TenderState.ACCEPTED),
                 str(TenderState.EXCHANGED),
                 EXCHANGED_REASON,
+                str(Channel.BOOK_ENTRY),
             ],
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    moved = sorted(pk for *_, pks in rows for pk in pks)
+    return moved, [
+        (holder, series, book_entry, total) for holder, series, book_entry, total, _ in rows
+    ]
 
 
 _DELIVERY_FIELDS = (

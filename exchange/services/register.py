@@ -51,8 +51,17 @@ class RegisterOutOfBalance(DeskError):
     """More was exchanged out of a certificate or position than it holds."""
 
 
+# (holder, series, by book entry?, live amount) summed over a chunk's tenders.
+LiveAmounts = list[tuple[int, int, bool, Decimal]]
+
+
 def enter_exchange_on_register(
-    offer: ExchangeOffer, tender_ids: list[int], *, actor: Actor, now: dt.datetime
+    offer: ExchangeOffer,
+    tender_ids: list[int],
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    live: LiveAmounts | None = None,
 ) -> None:
     """The register after these tenders' exchange (inside the chunk's transaction, after
     the tenders themselves are locked: offer, tenders, then holdings).
@@ -66,6 +75,9 @@ def enter_exchange_on_register(
       (NN-…) registered in the name the special issuance instructions give, or the
       participant's DTC position for book-entry tenders.
     Returned notes are untouched: they go back as they came.
+
+    `live` is what these tenders draw, by holder and series, when the caller already has
+    it (the exchange date's own UPDATE returns it); otherwise it is read here.
     """
     if not tender_ids:
         return
@@ -74,7 +86,9 @@ def enter_exchange_on_register(
     # and whether the chunk has any tender by certificate at all.
     by_position: dict[tuple[int, int], Decimal] = {}
     by_certificate_tenders = False
-    for holder_id, series_id, book_entry, total in _live_by_holder_and_series(tender_ids):
+    for holder_id, series_id, book_entry, total in (
+        live if live is not None else _live_by_holder_and_series(tender_ids)
+    ):
         if book_entry:
             by_position[(holder_id, series_id)] = total
         else:
@@ -177,7 +191,7 @@ def enter_exchange_on_register(
     _enter_new_notes(offer, tender_ids, day=day, actor=actor, now=now)
 
 
-def _live_by_holder_and_series(tender_ids: list[int]) -> list[tuple[int, int, bool, Decimal]]:
+def _live_by_holder_and_series(tender_ids: list[int]) -> LiveAmounts:
     """(holder, series, by book entry?, live amount) summed over these tenders: one read of
     the chunk's tenders for what the register takes from each holder's position."""
     if connection.vendor == "postgresql":
