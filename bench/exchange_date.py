@@ -42,30 +42,25 @@ from exchange.terms import calendars  # noqa: E402
 from holders.models import Holding  # noqa: E402
 
 PLAIN_SQL = """
-WITH accepted AS (
-    UPDATE exchange_tender SET state = 'accepted'
+-- Acceptance and delivery as the desk does them (one write of each tender row): the
+-- tender goes valid -> exchanged, its delivery is recorded delivered, and its history
+-- reads accepted then exchanged.
+WITH exchanged AS (
+    UPDATE exchange_tender SET state = 'exchanged'
     WHERE offer_id = %(offer)s AND state = 'valid'
     RETURNING id, series_id, amount - withdrawn_amount AS live, channel, registered_names
 ), deliveries AS (
     INSERT INTO exchange_newnotedelivery
-        (tender_id, series_id, amount, recipient_name, delivery_instructions, by_book_entry, recorded_at)
-    SELECT id, series_id, live, registered_names, '', channel = 'book_entry', %(now)s FROM accepted
+        (tender_id, series_id, amount, recipient_name, delivery_instructions, by_book_entry,
+         recorded_at, delivered_at)
+    SELECT id, series_id, live, registered_names, '', channel = 'book_entry', %(now)s, %(now)s
+    FROM exchanged
 )
 INSERT INTO exchange_statechange
     (at, offer_id, content_type_id, object_id, action, from_state, to_state, actor_kind, actor_label, reason)
 SELECT %(now)s, %(offer)s, %(ct)s, id, 'exchange.tender.accepted', 'valid', 'accepted', 'job', 'bench', ''
-FROM accepted;
-
-WITH exchanged AS (
-    UPDATE exchange_tender SET state = 'exchanged'
-    WHERE offer_id = %(offer)s AND state = 'accepted'
-    RETURNING id
-), delivered AS (
-    UPDATE exchange_newnotedelivery d SET delivered_at = %(now)s
-    FROM exchanged WHERE d.tender_id = exchanged.id
-)
-INSERT INTO exchange_statechange
-    (at, offer_id, content_type_id, object_id, action, from_state, to_state, actor_kind, actor_label, reason)
+FROM exchanged
+UNION ALL
 SELECT %(now)s, %(offer)s, %(ct)s, id, 'exchange.tender.exchanged', 'accepted', 'exchanged', 'job', 'bench', ''
 FROM exchanged;
 

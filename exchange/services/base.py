@@ -178,19 +178,6 @@ def history_rows_for_ids(
     ]
 
 
-def refresh_planner_statistics(*tables: type[models.Model]) -> None:
-    """ANALYZE these tables now (PostgreSQL; a sample, so cheap) rather than when autovacuum
-    gets to them. A step that has just rewritten most of a table's rows leaves statistics
-    that describe the table before it: on the exchange date they still say every tender is
-    valid and no new-note delivery exists, and the planner then reads the whole
-    (offer, state) index for each chunk's keys and scans every delivery for each chunk."""
-    if connection.vendor != "postgresql" or not tables:
-        return
-    names = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in tables)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {names}")
-
-
 # A chunk whose keys span at most this many times their number is read as a key range.
 DENSE_CHUNK_SPAN = 4
 

@@ -6,6 +6,11 @@ UPDATE with the state it expects in the WHERE clause, so a second worker running
 same step waits, then finds those rows no longer match and moves on. A crash loses
 at most the chunk in flight (rolled back); the next run picks up what is left. So
 every tendered note ends exactly once as delivered or returned.
+
+Kept whole because the steps share one chunk protocol (the offer's shared lock, the rows
+locked with the state they expect, keyset pagination) and one order, and whether a crash
+or a stop order between two of them leaves every note accounted for can only be checked
+by reading them side by side.
 """
 
 from __future__ import annotations
@@ -13,9 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from exchange.models import (
     Channel,
@@ -35,15 +43,15 @@ from exchange.services import notifications
 from exchange.services.base import (
     Actor,
     DeskError,
+    chunk_key_condition,
     history_rows_for_ids,
     lock_offer_shared,
     move_tenders_in_bulk,
-    refresh_planner_statistics,
 )
 from exchange.services.conditions import held_back_series
 from exchange.services.cure_periods import cure_window_open
 from exchange.services.offers import accept_offer, complete_offer
-from exchange.services.register import enter_exchange_on_register
+from exchange.services.register import LiveAmounts, enter_exchange_on_register
 from exchange.terms import calendars
 
 log = logging.getLogger(__name__)
@@ -96,38 +104,228 @@ def _still_accepting(offer: ExchangeOffer) -> bool:
     return current.state == OfferState.ACCEPTED
 
 
-def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
-    """Valid → accepted, with a NewNoteDelivery each for the live amount, chunk by chunk."""
+def _acceptable_chunk(offer: ExchangeOffer, after: int) -> QuerySet[Tender]:
+    """The next chunk of tenders acceptance may take, locked FOR UPDATE (inside the
+    chunk's transaction, after the offer's shared lock), in key order after `after`.
+
+    Keyset pagination: each chunk starts after the last id the previous one saw, so a
+    chunk reads its 2,000 rows from the primary key instead of re-reading (and sorting)
+    every valid tender left; the run is linear in the offer's size, not quadratic."""
+    return (
+        Tender.objects.select_for_update()
+        .filter(offer=offer, state=TenderState.VALID, id__gt=after)
+        # An asserted, unwaived condition holds back its series (read under the offer's
+        # lock, so a waiver recorded meanwhile shows in the next chunk).
+        .exclude(series_id__in=list(held_back_series(offer.pk)))
+        # A notice of withdrawal received in time and not yet decided holds the tender
+        # back: only notes "validly tendered and not withdrawn" are accepted.
+        .exclude(withdrawals__state=WithdrawalState.RECEIVED)
+        .order_by("id")
+    )
+
+
+def exchange_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
+    """Acceptance and delivery in one pass: each chunk of valid tenders is accepted, its
+    new notes recorded and delivered, and the register entered, in one transaction.
+
+    Each tender still goes valid → accepted → exchanged in its history (two rows, in that
+    order) and gets its NewNoteDelivery, as accept_valid_tenders then dispatch_new_notes
+    would record them at the same instant; but its row is written once, while its chunk
+    is locked, instead of twice in two passes over the table (each state change rewrites
+    the row and every index entry, and the second pass had to find the rows again). A
+    crash loses at most the chunk in flight: its tenders are still valid, and the next run
+    takes them. Returns how many tenders were exchanged."""
     total = 0
-    # Keyset pagination: each chunk starts after the last id the previous one saw, so a
-    # chunk reads its 2,000 rows from the primary key instead of re-reading (and sorting)
-    # every valid tender left; the run is linear in the offer's size, not quadratic.
+    after = 0
+    while True:
+        with transaction.atomic():
+            if not _still_accepting(offer):
+                return total
+            ids = list(
+                _acceptable_chunk(offer, after).values_list("id", flat=True)[: _chunk_size()]
+            )
+            if not ids:
+                return total
+            after = ids[-1]
+            moved, live = _accept_and_deliver(ids, offer_id=offer.pk, actor=actor, now=now)
+            enter_exchange_on_register(offer, moved, actor=actor, now=now, live=live)
+            notifications.tenders_accepted(moved)
+            total += len(moved)
+        pause_between_chunks()
+
+
+ACCEPTED_REASON = "Validly tendered and not withdrawn; accepted on the exchange date."
+EXCHANGED_REASON = "New notes delivered."
+
+
+def _accept_and_deliver(
+    ids: list[int], *, offer_id: int, actor: Actor, now: dt.datetime
+) -> tuple[list[int], LiveAmounts | None]:
+    """For locked tenders of one chunk: valid → exchanged, guarded by `state = 'valid'`,
+    with the delivery of the live amount (recorded and delivered `now`) and the two
+    history rows of each, accepted then exchanged. Returns the ids moved, in order, and
+    (on PostgreSQL) what they draw by holder and series, for the register."""
+    if connection.vendor != "postgresql":
+        # The demo's SQLite: the same rows, through the two bulk transitions.
+        moved = list(
+            Tender.objects.filter(id__in=ids, state=TenderState.VALID)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        move_tenders_in_bulk(
+            moved,
+            from_state=TenderState.VALID,
+            to_state=TenderState.ACCEPTED,
+            action="exchange.tender.accepted",
+            actor=actor,
+            now=now,
+            reason=ACCEPTED_REASON,
+            offer_id=offer_id,
+        )
+        NewNoteDelivery.objects.bulk_create(
+            _delivery(row, now=now, delivered_at=now)
+            for row in Tender.objects.filter(id__in=moved)
+            .order_by("id")
+            .values_list(*_DELIVERY_FIELDS)
+        )
+        move_tenders_in_bulk(
+            moved,
+            from_state=TenderState.ACCEPTED,
+            to_state=TenderState.EXCHANGED,
+            action="exchange.tender.exchanged",
+            actor=actor,
+            now=now,
+            reason=EXCHANGED_REASON,
+            offer_id=offer_id,
+        )
+        return moved, None
+    # One statement: the guarded UPDATE hands the rows it moved to the INSERT of their
+    # deliveries and to the INSERT of their history. Both history rows of a tender are
+    # kept, in order (every `accepted` row of the chunk before its `exchanged` rows, ids
+    # taken in that order), so the history reads valid → accepted → exchanged as before.
+    actor_user = actor.user if actor.user is not None and actor.user.pk else None
+    keys, key_params = chunk_key_condition(ids)
+    history = [
+        now,
+        offer_id,
+        ContentType.objects.get_for_model(Tender).pk,
+        str(actor.kind),
+        actor_user.pk if actor_user is not None else None,
+        actor.label,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH moved AS (
+                UPDATE {Tender._meta.db_table} SET state = %s
+                WHERE {keys} AND state = %s
+                RETURNING id, holder_id, series_id, amount - withdrawn_amount AS live, channel,
+                    registered_names, special_issuance_name, special_issuance_address,
+                    special_delivery_address
+            ), delivered AS (
+                INSERT INTO {NewNoteDelivery._meta.db_table}
+                    (tender_id, series_id, amount, recipient_name, delivery_instructions,
+                     by_book_entry, recorded_at, delivered_at)
+                SELECT id, series_id, live,
+                    COALESCE(NULLIF(special_issuance_name, ''), registered_names),
+                    COALESCE(NULLIF(special_delivery_address, ''), special_issuance_address),
+                    channel = %s, %s, %s
+                FROM moved ORDER BY id
+            ), recorded AS (
+                INSERT INTO {StateChange._meta.db_table}
+                    (at, offer_id, content_type_id, object_id, action, from_state, to_state,
+                     actor_kind, actor_user_id, actor_label, reason)
+                SELECT %s, %s, %s, id, step.action, step.from_state, step.to_state,
+                    %s, %s, %s, step.reason
+                FROM moved CROSS JOIN (VALUES
+                    (1, %s, %s, %s, %s), (2, %s, %s, %s, %s)
+                ) AS step (n, action, from_state, to_state, reason)
+                ORDER BY step.n, id
+            )
+            -- What the register draws from each position, summed here from the rows
+            -- moved rather than read again from the table.
+            SELECT holder_id, series_id, channel = %s, SUM(live), array_agg(id)
+            FROM moved GROUP BY 1, 2, 3
+            """,
+            [
+                str(TenderState.EXCHANGED),
+                *key_params,
+                str(TenderState.VALID),
+                str(Channel.BOOK_ENTRY),
+                now,
+                now,
+                *history,
+                "exchange.tender.accepted",
+                str(TenderState.VALID),
+                str(TenderState.ACCEPTED),
+                ACCEPTED_REASON,
+                "exchange.tender.exchanged",
+                str(TenderState.ACCEPTED),
+                str(TenderState.EXCHANGED),
+                EXCHANGED_REASON,
+                str(Channel.BOOK_ENTRY),
+            ],
+        )
+        rows = cursor.fetchall()
+    moved = sorted(pk for *_, pks in rows for pk in pks)
+    return moved, [
+        (holder, series, book_entry, total) for holder, series, book_entry, total, _ in rows
+    ]
+
+
+_DELIVERY_FIELDS = (
+    "id",
+    "series_id",
+    "amount",
+    "withdrawn_amount",
+    "channel",
+    "registered_names",
+    "special_issuance_name",
+    "special_issuance_address",
+    "special_delivery_address",
+)
+
+
+def _delivery(
+    row: tuple[Any, ...], *, now: dt.datetime, delivered_at: dt.datetime | None
+) -> NewNoteDelivery:
+    """The new notes owed for one tender (a row of _DELIVERY_FIELDS): its live amount, to
+    the special issuance name and delivery address when it gives them."""
+    (
+        pk,
+        series_id,
+        amount,
+        withdrawn,
+        channel,
+        registered_names,
+        special_name,
+        special_address,
+        special_delivery,
+    ) = row
+    return NewNoteDelivery(
+        tender_id=pk,
+        series_id=series_id,
+        amount=amount - withdrawn,
+        recipient_name=special_name or registered_names,
+        delivery_instructions=special_delivery or special_address,
+        by_book_entry=channel == Channel.BOOK_ENTRY,
+        recorded_at=now,
+        delivered_at=delivered_at,
+    )
+
+
+def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) -> int:
+    """Valid → accepted, with a NewNoteDelivery each for the live amount, chunk by chunk,
+    for dispatch_new_notes to deliver (the exchange date itself does both in one pass:
+    exchange_valid_tenders)."""
+    total = 0
     after = 0
     while True:
         with transaction.atomic():
             if not _still_accepting(offer):
                 return total
             rows = list(
-                Tender.objects.select_for_update()
-                .filter(offer=offer, state=TenderState.VALID, id__gt=after)
-                # An asserted, unwaived condition holds back its series (read under the
-                # offer's lock above, so a waiver recorded meanwhile shows in the next chunk).
-                .exclude(series_id__in=list(held_back_series(offer.pk)))
-                # A notice of withdrawal received in time and not yet decided holds the
-                # tender back: only notes "validly tendered and not withdrawn" are accepted.
-                .exclude(withdrawals__state=WithdrawalState.RECEIVED)
-                .order_by("id")
-                .values_list(
-                    "id",
-                    "series_id",
-                    "amount",
-                    "withdrawn_amount",
-                    "channel",
-                    "registered_names",
-                    "special_issuance_name",
-                    "special_issuance_address",
-                    "special_delivery_address",
-                )[: _chunk_size()]
+                _acceptable_chunk(offer, after).values_list(*_DELIVERY_FIELDS)[: _chunk_size()]
             )
             if not rows:
                 return total
@@ -140,30 +338,11 @@ def accept_valid_tenders(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime
                 action="exchange.tender.accepted",
                 actor=actor,
                 now=now,
-                reason="Validly tendered and not withdrawn; accepted on the exchange date.",
+                reason=ACCEPTED_REASON,
                 offer_id=offer.pk,
             )
             NewNoteDelivery.objects.bulk_create(
-                NewNoteDelivery(
-                    tender_id=pk,
-                    series_id=series_id,
-                    amount=amount - withdrawn,
-                    recipient_name=special_name or registered_names,
-                    delivery_instructions=special_delivery or special_address,
-                    by_book_entry=channel == Channel.BOOK_ENTRY,
-                    recorded_at=now,
-                )
-                for (
-                    pk,
-                    series_id,
-                    amount,
-                    withdrawn,
-                    channel,
-                    registered_names,
-                    special_name,
-                    special_address,
-                    special_delivery,
-                ) in rows
+                _delivery(row, now=now, delivered_at=None) for row in rows
             )
             notifications.tenders_accepted(ids)
             total += len(ids)
@@ -241,7 +420,7 @@ def dispatch_new_notes(offer: ExchangeOffer, *, actor: Actor, now: dt.datetime) 
                 action="exchange.tender.exchanged",
                 actor=actor,
                 now=now,
-                reason="New notes delivered.",
+                reason=EXCHANGED_REASON,
                 offer_id=offer.pk,
             )
             enter_exchange_on_register(offer, tender_ids, actor=actor, now=now)
@@ -450,14 +629,15 @@ def run_exchange_date(offer_id: int, *, actor: Actor, now: dt.datetime) -> Excha
         offer = accept_offer(
             offer.pk, actor=actor, now=now, reason="Automatic acceptance (offer setting)."
         )
-    result.accepted = accept_valid_tenders(offer, actor=actor, now=now)
-    result.notes.extend(f"held back: {line}" for line in _held_back_notes(offer))
+    # Rejection first: it and acceptance take disjoint tenders (deficient, valid), and the
+    # register entered with each exchanged chunk then finds the rejected tenders already
+    # closed, as it did when it ran in a dispatch pass after both.
     result.returned_not_accepted = reject_deficient_tenders(offer, actor=actor, now=now)
-    if result.accepted:
-        # Acceptance has just moved every valid tender and added a delivery each: the
-        # dispatch's chunk statements are planned on statistics that fit what it reads.
-        refresh_planner_statistics(Tender, NewNoteDelivery)
-    result.deliveries_dispatched = dispatch_new_notes(offer, actor=actor, now=now)
+    result.accepted = exchange_valid_tenders(offer, actor=actor, now=now)
+    result.notes.extend(f"held back: {line}" for line in _held_back_notes(offer))
+    # Tenders accepted but not yet delivered by an earlier path (a clerk's acceptance, a
+    # run of accept_valid_tenders): their deliveries go out here.
+    result.deliveries_dispatched = result.accepted + dispatch_new_notes(offer, actor=actor, now=now)
     holds = record_exchange_completed_if_due(offer.pk, actor=actor, now=now)
     if not holds:
         result.notes.append("exchange completed (registration milestone)")

@@ -104,7 +104,11 @@ def test_worker_killed_mid_acceptance_then_the_next_tick_finishes_exactly_once(
     assert 60 <= partial < n, partial
     # Every chunk committed whole or not at all: the books balance even mid-way.
     assert all(row.balanced for row in reconcile(offer))
-    assert Tender.objects.filter(offer=offer, state=TenderState.ACCEPTED).count() == partial
+    # Acceptance and delivery are one chunk's transaction: a tender with a delivery is
+    # exchanged, the rest are still valid, none is left accepted and undelivered.
+    assert Tender.objects.filter(offer=offer, state=TenderState.EXCHANGED).count() == partial
+    assert NewNoteDelivery.objects.filter(tender__offer=offer, delivered_at=None).count() == 0
+    assert Tender.objects.filter(offer=offer, state=TenderState.VALID).count() == n - partial
 
     start_worker()
     tick.delay(exchange_moment.isoformat())  # the next beat tick finds the rest due
@@ -114,6 +118,7 @@ def test_worker_killed_mid_acceptance_then_the_next_tick_finishes_exactly_once(
         NewNoteDelivery.objects.filter(tender__offer=offer).values("tender").distinct().count() == n
     )
     assert StateChange.objects.filter(offer=offer, action="exchange.tender.accepted").count() == n
+    assert StateChange.objects.filter(offer=offer, action="exchange.tender.exchanged").count() == n
     assert all(row.balanced for row in reconcile(offer))
 
 

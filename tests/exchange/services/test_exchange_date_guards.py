@@ -15,6 +15,7 @@ from exchange.models import (
     JobOutcome,
     NewNoteDelivery,
     OfferState,
+    Tender,
     TenderState,
     WithdrawalState,
 )
@@ -101,8 +102,12 @@ def test_a_stop_order_recorded_mid_run_stops_acceptance(
     assert [(r.job, r.outcome) for r in runs if r.job == JobName.EXCHANGE_DATE] == [
         (JobName.EXCHANGE_DATE, JobOutcome.BLOCKED)
     ]
-    assert NewNoteDelivery.objects.count() == 1  # the chunk before the stop order
-    assert NewNoteDelivery.objects.filter(delivered_at__isnull=False).count() == 0
+    # The chunk before the stop order was accepted and its notes delivered in its own
+    # transaction; nothing after it was accepted, and no new notes were issued for it.
+    assert NewNoteDelivery.objects.count() == 1
+    assert NewNoteDelivery.objects.filter(delivered_at__isnull=False).count() == 1
+    states = sorted(Tender.objects.filter(offer=auto.offer).values_list("state", flat=True))
+    assert states == [TenderState.EXCHANGED, TenderState.VALID]
     auto.offer.refresh_from_db()
     assert auto.offer.state == OfferState.ACCEPTED
 

@@ -1,24 +1,27 @@
-"""The exchange date refreshes the planner's statistics between acceptance and dispatch.
+"""The exchange date writes each tender once, and reads each chunk by its keys.
 
-Acceptance moves every valid tender and adds a new-note delivery each; statistics gathered
-before it say no tender is accepted and no delivery exists, and the dispatch's chunk
-statements were then planned to read the whole (offer, state) index, or every delivery,
-once per chunk (the exchange date took 50 s for 100,000 tenders instead of 23 s). What is
-checked here is that the statistics describe the tables as the dispatch finds them, not
-how long anything takes.
+Acceptance and delivery used to be two passes over the table: every valid tender was
+updated to accepted, then found again and updated to exchanged, and the second pass was
+planned on statistics gathered before the first (the exchange date took 50 s for 100,000
+tenders until an ANALYZE was run between them). One pass per chunk writes each row once,
+still recording valid → accepted → exchanged in its history. What is checked here is the
+shape of the work, not how long anything takes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 
 from exchange.demo.synthetic import synthetic_offer, synthetic_valid_tenders
-from exchange.models import OfferState, Tender, TenderState
+from exchange.models import NewNoteDelivery, OfferState, StateChange, Tender, TenderState
 from exchange.services.base import chunk_key_condition
 from exchange.services.exchange_date import run_exchange_date
 from exchange.services.offers import expire_offer
@@ -37,24 +40,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _state_statistics() -> list[str]:
-    """The most common values of exchange_tender.state in the planner's statistics."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT most_common_vals::text::text[] FROM pg_stats "
-            "WHERE schemaname = current_schema() AND tablename = 'exchange_tender' "
-            "AND attname = 'state'"
-        )
-        row = cursor.fetchone()
-    return list(row[0] or []) if row else []
-
-
-def _delivery_rows_counted() -> float:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples FROM pg_class WHERE relname = 'exchange_newnotedelivery'")
-        return float(cursor.fetchone()[0])
-
-
 @pytest.fixture
 def auto(seed: SeedOffer) -> SeedOffer:
     seed.offer.acceptance_automatic = True
@@ -63,23 +48,47 @@ def auto(seed: SeedOffer) -> SeedOffer:
 
 
 @pytest.mark.django_db
-def test_statistics_are_gathered_after_acceptance_before_dispatch(auto: SeedOffer) -> None:
-    for amount in ("10000000", "20000000", "30000000"):
-        validate_tender(book_entry_tender(auto, DURING, amount=amount).pk, actor=CLERK, now=DURING)
+@override_settings(EXCHANGE_DATE_CHUNK_SIZE=2)
+def test_each_tender_is_written_once_and_its_history_reads_accepted_then_exchanged(
+    auto: SeedOffer,
+) -> None:
+    tenders = [
+        book_entry_tender(auto, DURING, amount=amount)
+        for amount in ("10000000", "20000000", "30000000")
+    ]
+    for tender in tenders:
+        validate_tender(tender.pk, actor=CLERK, now=DURING)
     expire_offer(auto.offer.pk, actor=JOB, now=EXPIRATION)
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE exchange_tender, exchange_newnotedelivery")
-    assert TenderState.ACCEPTED not in _state_statistics()
 
-    result = run_exchange_date(auto.offer.pk, actor=JOB, now=EXCHANGE_DAY)
+    with CaptureQueriesContext(connection) as queries:
+        result = run_exchange_date(auto.offer.pk, actor=JOB, now=EXCHANGE_DAY)
 
     assert result.accepted == 3 and result.deliveries_dispatched == 3
     auto.offer.refresh_from_db()
     assert auto.offer.state == OfferState.COMPLETED
-    # Every tender ends exchanged, so statistics that list them as accepted were gathered
-    # after acceptance and before dispatch, which is when the dispatch is planned.
-    assert TenderState.ACCEPTED in _state_statistics()
-    assert _delivery_rows_counted() >= 3
+    # Two chunks of valid tenders, one UPDATE of exchange_tender each: no second pass.
+    tender_updates = [
+        q["sql"]
+        for q in queries.captured_queries
+        if re.search(r"\bUPDATE\s+\"?exchange_tender\"?\s+SET\b", q["sql"])
+    ]
+    assert len(tender_updates) == 2
+    for tender in tenders:
+        steps = list(
+            StateChange.objects.filter(
+                content_type=ContentType.objects.get_for_model(Tender), object_id=tender.pk
+            )
+            .filter(action__in=["exchange.tender.accepted", "exchange.tender.exchanged"])
+            .order_by("id")
+            .values_list("action", "from_state", "to_state", "at", "actor_label")
+        )
+        assert steps == [
+            ("exchange.tender.accepted", "valid", "accepted", EXCHANGE_DAY, JOB.label),
+            ("exchange.tender.exchanged", "accepted", "exchanged", EXCHANGE_DAY, JOB.label),
+        ]
+        delivery = NewNoteDelivery.objects.get(tender=tender)
+        assert delivery.recorded_at == delivery.delivered_at == EXCHANGE_DAY
+        assert delivery.amount == tender.amount
 
 
 @pytest.mark.django_db
