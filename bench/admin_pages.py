@@ -358,7 +358,7 @@ def main() -> None:
         user = get_user_model().objects.create_superuser("bench-admin", "bench@example.com", "x")
         client = Client()
         reference = Tender.objects.values_list("reference", flat=True).get(pk=withdrawn_id)
-        client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+        client.force_login(user, backend="holders.auth.HolderAwareModelBackend")
         pages = [
             ("tender changelist", "/admin/exchange/tender/"),
             ("  filtered: valid", "/admin/exchange/tender/?state__exact=valid"),

@@ -30,6 +30,7 @@ from exchange.models import (
     GuaranteedDelivery,
     NewNoteDelivery,
     NoteReturn,
+    SignatureGuarantee,
     Tender,
     TenderAwaitingReview,
     TenderedCertificate,
@@ -128,9 +129,17 @@ class TenderAdmin(TransitionAdmin):
     list_select_related = ("holder", "series", "offer", "medallion_guarantor")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tender]:
-        # The suggested defects read whether a letter's guarantee was recorded: one query
-        # for the page, not one per row.
-        return super().get_queryset(request).prefetch_related("signature_guarantees")
+        # The suggested defects read whether a letter's guarantee was recorded: answered
+        # in the page's own query, not one query per row (nor one more for the page).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                has_recorded_guarantee=Exists(
+                    SignatureGuarantee.objects.filter(tender=OuterRef("pk"))
+                )
+            )
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Tender], search_term: str

@@ -13,8 +13,11 @@ from exchange.terms import calendars
 
 
 def has_signature_guarantee(tender: Tender) -> bool:
-    """A guarantee recorded for the letter (prefetched by the queue, else one query)."""
-    return any(True for _ in tender.signature_guarantees.all())
+    """A guarantee recorded for the letter (annotated by the desk's lists, else one query)."""
+    annotated = getattr(tender, "has_recorded_guarantee", None)
+    if annotated is not None:
+        return bool(annotated)
+    return tender.signature_guarantees.exists()
 
 
 def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> list[tuple[str, str]]:

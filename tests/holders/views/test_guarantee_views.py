@@ -151,3 +151,17 @@ def test_the_desk_records_the_stamp_through_its_button(cast: Cast, during: dt.da
     assert "S7654321" in page
     tender.refresh_from_db()
     assert tender.state == TenderState.RECEIVED  # recorded; the clerk still decides validity
+
+
+def test_the_review_queue_suggests_the_guarantee_until_it_is_recorded(
+    cast: Cast, during: dt.datetime
+) -> None:
+    from tests.factories import guarantee_letter
+
+    tender = _letter_naming_the_guarantor(cast, during)
+    client = Client()
+    client.force_login(staff_user("clara", "Clerks"))
+    queue = reverse("admin:exchange_tenderawaitingreview_changelist")
+    assert "Medallion signature guarantee required" in client.get(queue).content.decode()
+    guarantee_letter(cast.seed, tender, during)
+    assert "Medallion signature guarantee required" not in client.get(queue).content.decode()
