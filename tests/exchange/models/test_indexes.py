@@ -54,3 +54,44 @@ def test_history_keeps_three_indexes_beside_its_key() -> None:
         "at",  # the history list, newest first
         "offer_id",  # an offer's history and audit CSV
     }
+
+
+def test_history_checks_its_offer_and_content_type_in_the_orm_not_at_each_commit() -> None:
+    """exchange_statechange carries no database foreign key on offer and content type
+    (each cost a check per history row at every commit of the exchange date); what they
+    guarded still holds: an offer with history cannot be deleted through the ORM, and
+    history rows cannot be changed or deleted at all (test_history_append_only)."""
+    from django.db.models import ProtectedError
+
+    from exchange.models import ExchangeOffer, StateChange
+    from exchange.services.base import history_row
+    from tests.factories import CLERK, make_offer, ny
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT a.attname FROM pg_constraint c
+            JOIN pg_class t ON t.oid = c.conrelid
+            JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(c.conkey)
+            WHERE t.relname = 'exchange_statechange' AND c.contype = 'f'
+            """
+        )
+        assert {row[0] for row in cursor.fetchall()} == {"actor_user_id"}
+    # An offer whose only dependant is a history row: the ORM still refuses to delete it.
+    offer = make_offer(slug="history-only")
+    history_row(
+        offer,
+        action="exchange.offer.test",
+        from_state="",
+        to_state="",
+        actor=CLERK,
+        now=ny(2000, 6, 26, 10),
+        offer=offer,
+    ).save()
+    with pytest.raises(ProtectedError):
+        ExchangeOffer.objects.filter(pk=offer.pk).delete()
+    assert StateChange.objects.filter(offer=offer).exists()
+    # (The same offer without history would go: the history row is what protects it.)
+    bare = make_offer(slug="no-history")
+    ExchangeOffer.objects.filter(pk=bare.pk).delete()
+    assert not ExchangeOffer.objects.filter(pk=bare.pk).exists()
