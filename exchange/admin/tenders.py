@@ -131,9 +131,11 @@ class TenderAdmin(TransitionAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tender]:
         # The suggested defects read whether a letter's guarantee was recorded: answered
         # in the page's own query, not one query per row (nor one more for the page).
+        # The page of one tender reads its holder (the signer check), series and offer.
         return (
             super()
             .get_queryset(request)
+            .select_related("holder", "series", "offer")
             .annotate(
                 has_recorded_guarantee=Exists(
                     SignatureGuarantee.objects.filter(tender=OuterRef("pk"))
