@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
-from django.db.models import F, Q, QuerySet, Sum
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from exchange.models import (
     TENDER_OPEN_STATES,
@@ -28,6 +28,7 @@ from exchange.models import (
     NoteSeries,
     OfferState,
     OutboxMessage,
+    SignatureGuarantee,
     StateChange,
     Tender,
     TenderedCertificate,
@@ -557,10 +558,13 @@ def awaiting_my_guarantee(guarantor: Holder) -> list[AwaitingGuarantee]:
     if guarantor.kind != HolderKind.ELIGIBLE_GUARANTOR:
         return []
     letters = (
-        Tender.objects.filter(
-            medallion_guarantor=guarantor,
-            state__in=TENDER_OPEN_STATES,
-            signature_guarantees__isnull=True,
+        Tender.objects.filter(medallion_guarantor=guarantor, state__in=TENDER_OPEN_STATES)
+        .exclude(
+            Exists(
+                SignatureGuarantee.objects.filter(
+                    tender=OuterRef("pk"), signer_name=OuterRef("signer_name")
+                )
+            )
         )
         .select_related("holder")
         .order_by("received_at", "id")

@@ -138,7 +138,9 @@ class TenderAdmin(TransitionAdmin):
             .select_related("holder", "series", "offer")
             .annotate(
                 has_recorded_guarantee=Exists(
-                    SignatureGuarantee.objects.filter(tender=OuterRef("pk"))
+                    SignatureGuarantee.objects.filter(
+                        tender=OuterRef("pk"), signer_name=OuterRef("signer_name")
+                    )
                 )
             )
         )
@@ -304,7 +306,7 @@ class TenderAdmin(TransitionAdmin):
 
     @admin.display(description="Medallion guarantee recorded")
     def signature_guarantee(self, obj: Tender) -> str:
-        guarantee = obj.signature_guarantees.first()
+        guarantee = obj.guarantee_of_signature()
         if guarantee is None:
             return "None recorded (naming a guarantor on the letter guarantees nothing)"
         return (

@@ -283,6 +283,10 @@ class Tender(ConcurrentTransitionMixin, models.Model):
             not self.signer_name.strip() or same_name(self.signer_name, self.holder.name)
         )
 
+    def guarantee_of_signature(self) -> SignatureGuarantee | None:
+        """The medallion guarantee recorded for the letter's signature as it now reads."""
+        return self.signature_guarantees.filter(signer_name=self.signer_name).first()
+
     @property
     def signed_in_representative_capacity(self) -> bool:
         return self.signer_capacity in REPRESENTATIVE_CAPACITIES
@@ -638,6 +642,10 @@ class SignatureGuarantee(models.Model):
         help_text="The institution whose login confirmed the guarantee.",
     )
     institution_name = models.CharField(max_length=200)
+    # The signature guaranteed, as the document read when it was given: a guarantee
+    # stands for that signer only, so a letter whose signer is later corrected or cured
+    # needs a guarantee of the new signature.
+    signer_name = models.CharField(max_length=200, blank=True)
     program = models.CharField(max_length=8, choices=MedallionProgram.choices)
     stamp_number = models.CharField(
         max_length=40, blank=True, help_text="The medallion stamp's serial number."
@@ -662,9 +670,9 @@ class SignatureGuarantee(models.Model):
                 name="guarantee_from_guarantor_or_stamp",
             ),
             models.UniqueConstraint(
-                fields=["tender"],
+                fields=["tender", "signer_name"],
                 condition=Q(tender__isnull=False),
-                name="one_guarantee_per_letter",
+                name="one_guarantee_per_letter_signature",
             ),
             models.UniqueConstraint(
                 fields=["withdrawal"],

@@ -13,11 +13,12 @@ from exchange.terms import calendars
 
 
 def has_signature_guarantee(tender: Tender) -> bool:
-    """A guarantee recorded for the letter (annotated by the desk's lists, else one query)."""
+    """A guarantee recorded for the letter's signature as it now reads (annotated by the
+    desk's lists, else one query): a guarantee of an earlier signer does not count."""
     annotated = getattr(tender, "has_recorded_guarantee", None)
     if annotated is not None:
         return bool(annotated)
-    return tender.signature_guarantees.exists()
+    return tender.signature_guarantees.filter(signer_name=tender.signer_name).exists()
 
 
 def suggested_defects(tender: Tender, *, check_certificates: bool = True) -> list[tuple[str, str]]:

@@ -47,11 +47,6 @@ _NO_MATCH = (
 )
 
 
-def letter_is_guaranteed(tender: Tender) -> bool:
-    """The letter's signature carries a recorded guarantee (prefetched or one query)."""
-    return any(True for _ in tender.signature_guarantees.all())
-
-
 def confirm_guarantee(
     *,
     guarantor: Holder,
@@ -181,7 +176,9 @@ def _record(
             assert refusal is not None
             raise refusal
     subject = withdrawal if withdrawal is not None else tender
-    existing = subject.signature_guarantees.first()
+    # The signature guaranteed, as the document reads now.
+    signature = withdrawal.tendering_person_name if withdrawal is not None else tender.signer_name
+    existing = subject.signature_guarantees.filter(signer_name=signature).first()
     if existing is not None:
         if guarantor is not None and existing.guarantor_id == guarantor.pk:
             return existing  # the same confirmation sent again
@@ -205,6 +202,7 @@ def _record(
         source=source,
         guarantor=guarantor,
         institution_name=institution_name,
+        signer_name=signature,
         program=program,
         stamp_number=stamp_number,
         recorded_at=now,

@@ -29,7 +29,6 @@ from exchange.services.base import (
 from exchange.services.cure_periods import cure_deadline
 from exchange.services.tenders import LETTER_FIELDS, lock_tender, transition_tender
 from exchange.terms import calendars
-from holders.models import Holder, HolderKind
 
 # Fields of the letter a holder (or a clerk keying a paper letter) fills in. Everything
 
@@ -232,13 +231,6 @@ def _checked_cure_updates(deficiency: Deficiency, updates: dict[str, object]) ->
         if name in _BOOLEAN_BOXES:
             if not isinstance(value, bool):
                 raise DeskError(f"{name} must be yes or no.", field=name)
-        elif name == "medallion_guarantor":
-            guarantor = (
-                value if isinstance(value, Holder) else Holder.objects.filter(pk=value).first()
-            )
-            if guarantor is None or guarantor.kind != HolderKind.ELIGIBLE_GUARANTOR:
-                raise DeskError("Name an eligible guarantor institution.", field=name)
-            value = guarantor
         elif name == "prospectus_copies_requested":
             if not isinstance(value, int) or not 0 <= value <= 100:
                 raise DeskError("Ask for between 0 and 100 copies.", field=name)

@@ -221,10 +221,10 @@ def _reject(
 def awaits_guarantee(withdrawal: WithdrawalNotice, tender: Tender) -> bool:
     """A notice withdrawing a letter whose signature was guaranteed must be signed the same
     way, guarantee included (element 6), unless it comes with evidence of succession."""
-    from exchange.services.guarantees import letter_is_guaranteed
+    from exchange.services.checks import has_signature_guarantee
 
     return (
-        letter_is_guaranteed(tender)
+        has_signature_guarantee(tender)
         and not withdrawal.succession_evidence.strip()
         and not withdrawal.signature_guarantees.exists()
     )

@@ -77,7 +77,6 @@ class CureForm(LetterBoxesForm):
         )
         for name in [n for n in self.fields if n not in names]:
             del self.fields[name]
-        self.require_medallion = kind == DeficiencyKind.MEDALLION_GUARANTEE
         self.require_w9 = kind == DeficiencyKind.W9
         if "tin" in self.fields and tender.w9_tin_last4:
             self.fields["tin"].help_text = (

@@ -232,7 +232,6 @@ class LetterBoxesForm(PortalForm):
     )
 
     # A cure form asks for what the exchange agent found missing, whatever the rule says.
-    require_medallion = False
     require_w9 = False
 
     def __init__(
@@ -386,11 +385,9 @@ class LetterBoxesForm(PortalForm):
             )
         guarantor = self._value("medallion_guarantor")
         program = self._value("medallion_program")
-        if self.needs_medallion_guarantee() or self.require_medallion:
+        if self.needs_medallion_guarantee():
             why = (
-                "The exchange agent asked for a medallion signature guarantee."
-                if self.require_medallion
-                else "A signature other than the registered holder's, or special issuance or "
+                "A signature other than the registered holder's, or special issuance or "
                 "delivery instructions, need a medallion signature guarantee."
             )
             if "medallion_guarantor" not in self.fields and not guarantor:

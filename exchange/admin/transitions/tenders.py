@@ -30,6 +30,7 @@ from exchange.models import (
 )
 from exchange.services import cure_periods, guarantees, review
 from exchange.services.base import Actor
+from exchange.services.checks import has_signature_guarantee
 from exchange.terms import calendars
 
 # --- the transitions of each model -----------------------------------------------------
@@ -146,7 +147,7 @@ def _may_record_stamp(tender: Tender, now: dt.datetime) -> bool:
     return (
         tender.state in TENDER_OPEN_STATES
         and tender.requires_medallion_guarantee
-        and not guarantees.letter_is_guaranteed(tender)
+        and not has_signature_guarantee(tender)
     )
 
 

@@ -383,3 +383,38 @@ def test_a_holders_register_details_changed_anywhere_leave_old_and_new(seed: See
     change = RecordedRowChange.objects.get(table_name="holders_holder", row_id=seed.registered.pk)
     assert change.changes["tin_status"] == [TinStatus.CERTIFIED, TinStatus.NOT_CERTIFIED]
     assert change.changes["email"][1] == "new@example.com"
+
+
+def test_a_guarantee_stands_for_the_signature_it_guaranteed_not_a_later_one(
+    seed: SeedOffer,
+) -> None:
+    """The path around the rule: a letter's signature is guaranteed, then its signer is
+    changed by a cure; the new signature is not guaranteed until the guarantor gives it."""
+    from exchange.models import ActorKind
+    from exchange.services.base import Actor
+
+    tender = _needs_guarantee(seed)
+    guarantee_letter(seed, tender, DURING)
+    (signature,) = record_deficiencies(
+        tender.pk,
+        defects=[(DeficiencyKind.SIGNATURE, "Sign as the notes are registered.")],
+        actor=CLERK,
+        now=DURING,
+    )
+    cure_deficiency(
+        signature.pk,
+        actor=Actor(kind=ActorKind.HOLDER, label="ardsley"),
+        now=DURING,
+        letter_updates={
+            "signer_name": "J. Q. Trustee",
+            "signer_capacity": "trustee",
+        },
+    )
+    tender.refresh_from_db()
+    assert tender.guarantee_of_signature() is None
+    assert DeficiencyKind.MEDALLION_GUARANTEE in kinds(tender)
+    guarantee_letter(seed, tender, DURING)  # the guarantor now guarantees the new signer
+    tender.refresh_from_db()
+    assert tender.guarantee_of_signature().signer_name == "J. Q. Trustee"  # type: ignore[union-attr]
+    assert DeficiencyKind.MEDALLION_GUARANTEE not in kinds(tender)
+    assert SignatureGuarantee.objects.filter(tender=tender).count() == 2
